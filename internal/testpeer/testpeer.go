@@ -1,0 +1,213 @@
+// Package testpeer starts and locates the real peers that integration tests use: the pinned
+// CNCF distribution registry, the ORAS CLI, crane, regctl and the eopack binary itself.
+//
+// Peers are installed by scripts/install-peers.sh into $EOPACK_PEERS/bin (default
+// ~/.cache/eopack/peers/bin). A missing peer fails the test with a message saying how to
+// install it: integration tests are never silently skipped.
+package testpeer
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// BinDir is where scripts/install-peers.sh puts the pinned peer binaries.
+func BinDir() string {
+	if d := os.Getenv("EOPACK_PEERS"); d != "" {
+		return filepath.Join(d, "bin")
+	}
+	home, _ := os.UserHomeDir()
+	return filepath.Join(home, ".cache", "eopack", "peers", "bin")
+}
+
+// Bin returns the path of a pinned peer binary (registry, oras, crane, regctl, conformance),
+// failing the test if it is not installed.
+func Bin(t testing.TB, name string) string {
+	t.Helper()
+	p := filepath.Join(BinDir(), name)
+	if _, err := os.Stat(p); err == nil {
+		return p
+	}
+	if p, err := exec.LookPath(name); err == nil {
+		return p
+	}
+	t.Fatalf("peer %q not installed: run scripts/install-peers.sh (looked in %s and PATH)", name, BinDir())
+	return ""
+}
+
+// RepoRoot is the root of the eopack module.
+func RepoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+}
+
+// SharedDir is ../shared beside the repository (read-only data, schemas).
+func SharedDir() string {
+	if d := os.Getenv("EOPACK_SHARED"); d != "" {
+		return d
+	}
+	return filepath.Join(RepoRoot(), "..", "shared")
+}
+
+var (
+	buildOnce sync.Once
+	buildPath string
+	buildErr  error
+)
+
+// Eopack builds the eopack binary once per test process and returns its path.
+func Eopack(t testing.TB) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "eopack-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		buildPath = filepath.Join(dir, "eopack")
+		cmd := exec.Command("go", "build", "-o", buildPath, "./cmd/eopack")
+		cmd.Dir = RepoRoot()
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return buildPath
+}
+
+// FreeAddr returns a free 127.0.0.1:port.
+func FreeAddr(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
+}
+
+// Server is a registry process started for a test.
+type Server struct {
+	Addr string // 127.0.0.1:port
+	Root string // storage folder
+	Cmd  *exec.Cmd
+	Log  *bytes.Buffer
+}
+
+// Host is the registry's host:port, for references like Host()+"/eo/products:v1".
+func (s *Server) Host() string { return s.Addr }
+
+// Stop kills the server (SIGKILL) and waits for it.
+func (s *Server) Stop() {
+	if s.Cmd.Process != nil {
+		s.Cmd.Process.Kill()
+		s.Cmd.Wait()
+	}
+}
+
+// StartDistribution starts the pinned CNCF distribution registry with filesystem storage and
+// deletes enabled on a free loopback port. It is stopped when the test ends.
+func StartDistribution(t testing.TB) *Server {
+	t.Helper()
+	bin := Bin(t, "registry")
+	root := t.TempDir()
+	addr := FreeAddr(t)
+	cfg := fmt.Sprintf(`version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: %s
+  delete:
+    enabled: true
+http:
+  addr: %s
+`, filepath.Join(root, "data"), addr)
+	cfgPath := filepath.Join(root, "config.yml")
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return start(t, addr, root, bin, "serve", cfgPath)
+}
+
+// StartServe starts `eopack serve` on a free loopback port with a fresh root (or the given
+// root, to restart over existing storage) plus any extra flags.
+func StartServe(t testing.TB, root string, extra ...string) *Server {
+	t.Helper()
+	if root == "" {
+		root = t.TempDir()
+	}
+	addr := FreeAddr(t)
+	args := append([]string{"serve", "--addr", addr, "--root", root}, extra...)
+	return start(t, addr, root, Eopack(t), args...)
+}
+
+func start(t testing.TB, addr, root, bin string, args ...string) *Server {
+	t.Helper()
+	log := &bytes.Buffer{}
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout = log
+	cmd.Stderr = log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{Addr: addr, Root: root, Cmd: cmd, Log: log}
+	t.Cleanup(s.Stop)
+	if err := WaitReady(addr, 20*time.Second); err != nil {
+		s.Stop()
+		t.Fatalf("%s did not start: %v\n%s", filepath.Base(bin), err, log.String())
+	}
+	return s
+}
+
+// WaitReady polls GET /v2/ until the registry answers (any HTTP status counts: 401 is ready).
+func WaitReady(addr string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		resp, err := http.Get("http://" + addr + "/v2/")
+		if err == nil {
+			resp.Body.Close()
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// Run runs a binary with args in dir and returns its combined output, failing the test on a
+// non-zero exit.
+func Run(t testing.TB, dir, bin string, args ...string) string {
+	t.Helper()
+	out, err := RunErr(dir, bin, args...)
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", filepath.Base(bin), strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
+// RunErr runs a binary and returns its combined output and error, for tests that expect failure.
+func RunErr(dir, bin string, args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "DOCKER_CONFIG="+filepath.Join(os.TempDir(), "eopack-test-docker-config"))
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
