@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Runs every benchmark in one go against the pinned peers (ORAS CLI, distribution registry)
+# and eopack, printing medians, ratios and peak RSS. Not part of `make test`: speed and memory
+# are measured here, never asserted in tests.
+#   bench/run.sh            all three (client, serve, eo)
+#   bench/run.sh client     one of them
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+bin=$("$here/../scripts/install-peers.sh")
+export PATH="$bin:$PATH"
+parts=("$@"); [ ${#parts[@]} -gt 0 ] || parts=(client serve eo)
+for p in "${parts[@]}"; do
+  echo "===== bench/$p.sh"
+  "$here/$p.sh"
+done
