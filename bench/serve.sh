@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# Benchmarks `eopack serve` against the pinned CNCF distribution registry, in one run:
+#  - the pinned ORAS CLI pushes and pulls a 1 GiB random blob (median of RUNS runs each);
+#    ratio serve/distribution of the medians (target <= 0.8 for push and pull);
+#  - each server's peak RSS over the large transfers (VmHWM from /proc/PID/status);
+#  - small artifacts: 1,000 pushes of a 1 KiB artifact (blob + manifest) and 1,000 manifest
+#    GETs per registry over one keep-alive connection, as artifacts per second.
+# Env: SIZE_MIB (default 1024), RUNS (3), SMALL (1000), EOPACK_PEERS. Temp data is removed.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/.." && pwd)
+peers=${EOPACK_PEERS:-$HOME/.cache/eopack/peers}
+export PATH="$peers/bin:$PATH"
+SIZE_MIB=${SIZE_MIB:-1024} RUNS=${RUNS:-3} SMALL=${SMALL:-1000}
+for b in oras registry python3 curl; do
+  command -v "$b" >/dev/null || { echo "bench/serve: $b not found (run scripts/install-peers.sh)" >&2; exit 2; }
+done
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/eopack-bench-serve.XXXXXX")
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+export DOCKER_CONFIG=$work/docker-config
+
+freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+waitready() { for _ in $(seq 200); do curl -s -o /dev/null "http://$1/v2/" && return 0; sleep 0.05; done; echo "bench/serve: $1 did not start" >&2; exit 1; }
+now() { date +%s.%N; }
+median() { sort -g | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.2f", m}'; }
+hwm() { awk '/VmHWM/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
+
+(cd "$repo" && go build -o "$work/eopack" ./cmd/eopack)
+echo "bench/serve: writing ${SIZE_MIB} MiB random blob"
+head -c "$((SIZE_MIB << 20))" /dev/urandom >"$work/big.bin"
+
+# eopack serve
+serve_addr=127.0.0.1:$(freeport)
+"$work/eopack" serve --addr "$serve_addr" --root "$work/serve-root" 2>"$work/serve.log" &
+pids+=($!); serve_pid=$!
+# distribution, configured as testpeer.StartDistribution does
+dist_addr=127.0.0.1:$(freeport)
+cat >"$work/dist.yml" <<YML
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: $work/dist-root
+  delete:
+    enabled: true
+http:
+  addr: $dist_addr
+YML
+registry serve "$work/dist.yml" >"$work/dist.log" 2>&1 &
+pids+=($!); dist_pid=$!
+waitready "$serve_addr"; waitready "$dist_addr"
+
+# big: push to a fresh repository each run (so nothing is skipped as already present), pull
+# the first into a fresh folder each run.
+big() { # name addr
+  local name=$1 addr=$2 i t0 t1
+  : >"$work/$name.push"; : >"$work/$name.pull"
+  for i in $(seq "$RUNS"); do
+    sync; t0=$(now)
+    (cd "$work" && oras push --plain-http --no-tty "$addr/bench/big$i:v1" big.bin:application/octet-stream >/dev/null)
+    t1=$(now); echo "$t1 - $t0" | bc >>"$work/$name.push"
+  done
+  for i in $(seq "$RUNS"); do
+    rm -rf "$work/out"; sync; t0=$(now)
+    oras pull --plain-http --no-tty -o "$work/out" "$addr/bench/big1:v1" >/dev/null
+    t1=$(now); echo "$t1 - $t0" | bc >>"$work/$name.pull"
+    cmp -s "$work/out/big.bin" "$work/big.bin" || { echo "bench/serve: $name pulled different bytes" >&2; exit 1; }
+  done
+  rm -rf "$work/out"
+}
+big serve "$serve_addr"; serve_rss=$(hwm "$serve_pid")
+big dist "$dist_addr"; dist_rss=$(hwm "$dist_pid")
+
+# small: one Python process, one keep-alive connection per registry; POST+PUT upload (the
+# portable sequence both registries accept), then a manifest PUT by tag; then GET each tag.
+small() { # addr
+  python3 - "$1" "$SMALL" <<'PY'
+import hashlib, http.client, json, os, sys, time
+addr, n = sys.argv[1], int(sys.argv[2])
+c = http.client.HTTPConnection(addr)
+def req(method, path, body=None, headers={}):
+    c.request(method, path, body=body, headers=headers)
+    r = c.getresponse(); data = r.read()
+    if r.status >= 300: sys.exit(f"{method} {path}: {r.status} {data[:200]!r}")
+    return r
+def put_blob(repo, data):
+    d = "sha256:" + hashlib.sha256(data).hexdigest()
+    loc = req("POST", f"/v2/{repo}/blobs/uploads/").getheader("Location")
+    loc += ("&" if "?" in loc else "?") + "digest=" + d
+    if loc.startswith("http"): loc = "/" + loc.split("/", 3)[3]
+    req("PUT", loc, data, {"Content-Type": "application/octet-stream"})
+    return {"mediaType": "application/octet-stream", "digest": d, "size": len(data)}
+repo = "bench/small"
+cfg = put_blob(repo, b"{}"); cfg["mediaType"] = "application/vnd.oci.empty.v1+json"
+t0 = time.time()
+for i in range(n):
+    layer = put_blob(repo, os.urandom(1024))
+    m = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                    "artifactType": "application/vnd.eopack.bench", "config": cfg, "layers": [layer]}).encode()
+    req("PUT", f"/v2/{repo}/manifests/a{i}", m, {"Content-Type": "application/vnd.oci.image.manifest.v1+json"})
+t1 = time.time()
+for i in range(n):
+    req("GET", f"/v2/{repo}/manifests/a{i}", None, {"Accept": "application/vnd.oci.image.manifest.v1+json"})
+t2 = time.time()
+print(f"{n/(t1-t0):.0f} {n/(t2-t1):.0f}")
+PY
+}
+read -r serve_spush serve_sget < <(small "$serve_addr")
+read -r dist_spush dist_sget < <(small "$dist_addr")
+
+sp=$(median <"$work/serve.push"); sl=$(median <"$work/serve.pull")
+dp=$(median <"$work/dist.push"); dl=$(median <"$work/dist.pull")
+ratio() { echo "scale=2; $1 / $2" | bc; }
+printf 'bench/serve: %d MiB blob, ORAS CLI, median of %d runs (seconds)\n' "$SIZE_MIB" "$RUNS"
+printf '  %-13s push %6.2f s  pull %6.2f s  peak RSS %4d MiB\n' "eopack serve" "$sp" "$sl" "$serve_rss"
+printf '  %-13s push %6.2f s  pull %6.2f s  peak RSS %4d MiB\n' "distribution" "$dp" "$dl" "$dist_rss"
+printf '  ratio serve/distribution: push %s  pull %s  (target <= 0.8)\n' "$(ratio "$sp" "$dp")" "$(ratio "$sl" "$dl")"
+printf 'bench/serve: %d small artifacts (1 KiB layer + manifest), artifacts/s\n' "$SMALL"
+printf '  %-13s push %6s/s  manifest GET %6s/s\n' "eopack serve" "$serve_spush" "$serve_sget"
+printf '  %-13s push %6s/s  manifest GET %6s/s\n' "distribution" "$dist_spush" "$dist_sget"

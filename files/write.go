@@ -1,0 +1,316 @@
+package files
+
+import (
+	"archive/tar"
+	"compress/gzip"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// Sentinels for pulled content that cannot be written.
+var (
+	ErrDigestMismatch = errors.New("digest mismatch")
+	ErrExists         = errors.New("file already exists")
+)
+
+// Writer writes pulled blobs as files under one output folder.
+//
+// Every write goes to a temporary file beside the final name, its digest and size are
+// checked while it is written, and only then is it renamed into place: a failed or
+// interrupted pull never leaves a partial file under a final name. All paths are resolved
+// through an os.Root, so nothing is created outside the folder, not even through a symlink
+// that already exists inside it.
+type Writer struct {
+	Dir     string
+	KeepOld bool // refuse to replace an existing file (--keep-old-files)
+	root    *os.Root
+}
+
+// NewWriter creates dir if needed and opens it as the root of all writes.
+func NewWriter(dir string, keepOld bool) (*Writer, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	r, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, err
+	}
+	return &Writer{Dir: dir, KeepOld: keepOld, root: r}, nil
+}
+
+// Close releases the output folder.
+func (w *Writer) Close() error { return w.root.Close() }
+
+// IsUnpack reports whether desc is a packed folder to unpack (ORAS's annotation).
+func IsUnpack(desc ocispec.Descriptor) bool { return desc.Annotations[AnnotationUnpack] == "true" }
+
+// Present reports whether the file for desc already exists with desc's digest and size, so
+// the download can be skipped. Folders are never reported present.
+func (w *Writer) Present(desc ocispec.Descriptor) (bool, error) {
+	name, err := CheckTitle(desc.Annotations[ocispec.AnnotationTitle])
+	if err != nil || IsUnpack(desc) {
+		return false, err
+	}
+	f, err := w.root.Open(name)
+	if err != nil {
+		return false, nil
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() != desc.Size {
+		return false, nil
+	}
+	v := desc.Digest.Verifier()
+	if _, err := io.Copy(v, f); err != nil {
+		return false, nil
+	}
+	return v.Verified(), nil
+}
+
+// Write stores r (the bytes of desc) under desc's title: a file, or, for a packed folder,
+// the unpacked folder.
+func (w *Writer) Write(ctx context.Context, desc ocispec.Descriptor, r io.Reader) error {
+	title := desc.Annotations[ocispec.AnnotationTitle]
+	name, err := CheckTitle(title)
+	if err != nil {
+		return err
+	}
+	if dir := filepath.Dir(name); dir != "." {
+		if err := w.root.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("%s: %w", title, cleanRootErr(err))
+		}
+	}
+	tmp, err := w.receive(ctx, desc, name, r)
+	if err != nil {
+		return err
+	}
+	if IsUnpack(desc) {
+		defer w.root.Remove(tmp)
+		return w.unpack(ctx, desc, name, tmp)
+	}
+	if err := w.replace(name, tmp); err != nil {
+		w.root.Remove(tmp)
+		return err
+	}
+	return nil
+}
+
+// receive copies r into a temporary file beside name, verifying size and digest.
+func (w *Writer) receive(ctx context.Context, desc ocispec.Descriptor, name string, r io.Reader) (string, error) {
+	tmp := tempName(name)
+	f, err := w.root.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", desc.Annotations[ocispec.AnnotationTitle], cleanRootErr(err))
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			f.Close()
+			w.root.Remove(tmp)
+		}
+	}()
+	if err := Verify(ctx, f, r, desc); err != nil {
+		return "", fmt.Errorf("%s: %w", desc.Annotations[ocispec.AnnotationTitle], err)
+	}
+	if err := f.Close(); err != nil {
+		return "", err
+	}
+	ok = true
+	return tmp, nil
+}
+
+// Verify copies exactly desc.Size bytes of r into dst and checks they hash to desc.Digest.
+func Verify(ctx context.Context, dst io.Writer, r io.Reader, desc ocispec.Descriptor) error {
+	if err := desc.Digest.Validate(); err != nil {
+		return fmt.Errorf("%s: %w", desc.Digest, err)
+	}
+	v := desc.Digest.Verifier()
+	n, err := io.Copy(io.MultiWriter(dst, v), &ctxReader{ctx: ctx, r: io.LimitReader(r, desc.Size+1)})
+	if err != nil {
+		return err
+	}
+	if n != desc.Size {
+		return fmt.Errorf("got %d bytes, descriptor says %d: %w", n, desc.Size, ErrDigestMismatch)
+	}
+	if !v.Verified() {
+		return fmt.Errorf("content does not match %s: %w", desc.Digest, ErrDigestMismatch)
+	}
+	return nil
+}
+
+// replace renames tmp to name, honouring KeepOld.
+func (w *Writer) replace(name, tmp string) error {
+	if fi, err := w.root.Lstat(name); err == nil {
+		if w.KeepOld {
+			return fmt.Errorf("%s: %w (--keep-old-files)", name, ErrExists)
+		}
+		if fi.IsDir() {
+			if err := w.root.RemoveAll(name); err != nil {
+				return err
+			}
+		}
+	}
+	if err := w.root.Rename(tmp, name); err != nil {
+		return fmt.Errorf("%s: %w", name, cleanRootErr(err))
+	}
+	return nil
+}
+
+// unpack extracts the verified tar+gzip in tmp into a temporary folder and renames it to
+// name. Entries must be name itself or lie under name/ (ORAS prefixes entries with the
+// title); symlinks must be relative and stay inside the folder.
+func (w *Writer) unpack(ctx context.Context, desc ocispec.Descriptor, name, tmp string) error {
+	title := desc.Annotations[ocispec.AnnotationTitle]
+	f, err := w.root.Open(tmp)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	gz, err := gzip.NewReader(f)
+	if err != nil {
+		return fmt.Errorf("%s: not gzip: %w", title, err)
+	}
+	var tarDigest digest.Verifier
+	src := io.Reader(gz)
+	if want := desc.Annotations[AnnotationDigest]; want != "" {
+		d, err := digest.Parse(want)
+		if err != nil {
+			return fmt.Errorf("%s: bad %s: %w", title, AnnotationDigest, err)
+		}
+		tarDigest = d.Verifier()
+		src = io.TeeReader(gz, tarDigest)
+	}
+	tmpDir := tempName(name)
+	if err := w.root.Mkdir(tmpDir, 0o755); err != nil {
+		return cleanRootErr(err)
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			w.root.RemoveAll(tmpDir)
+		}
+	}()
+	sub, err := w.root.OpenRoot(tmpDir)
+	if err != nil {
+		return err
+	}
+	defer sub.Close()
+	prefix := filepath.ToSlash(name)
+	tr := tar.NewReader(src)
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("%s: bad tar: %w", title, err)
+		}
+		if err := extract(sub, tr, h, prefix); err != nil {
+			return fmt.Errorf("%s: %w", title, err)
+		}
+	}
+	if _, err := io.Copy(io.Discard, src); err != nil {
+		return err
+	}
+	if tarDigest != nil && !tarDigest.Verified() {
+		return fmt.Errorf("%s: unpacked tar does not match %s: %w", title, AnnotationDigest, ErrDigestMismatch)
+	}
+	if err := w.replace(name, tmpDir); err != nil {
+		return err
+	}
+	ok = true
+	return nil
+}
+
+func extract(root *os.Root, tr *tar.Reader, h *tar.Header, prefix string) error {
+	n := strings.TrimSuffix(path.Clean(strings.ReplaceAll(h.Name, "\\", "/")), "/")
+	var rel string
+	switch {
+	case n == prefix:
+		rel = "."
+	case strings.HasPrefix(n, prefix+"/"):
+		rel = strings.TrimPrefix(n, prefix+"/")
+	default:
+		return fmt.Errorf("tar entry %q is outside %q: %w", h.Name, prefix, ErrInvalidName)
+	}
+	if rel != "." {
+		if _, err := CheckTitle(rel); err != nil {
+			return fmt.Errorf("tar entry %q: %w", h.Name, err)
+		}
+	}
+	rel = filepath.FromSlash(rel)
+	mode := fs.FileMode(h.Mode).Perm()
+	switch h.Typeflag {
+	case tar.TypeDir:
+		if rel == "." {
+			return nil
+		}
+		return cleanRootErr(root.MkdirAll(rel, 0o755))
+	case tar.TypeReg:
+		if err := root.MkdirAll(filepath.Dir(rel), 0o755); err != nil {
+			return cleanRootErr(err)
+		}
+		f, err := root.OpenFile(rel, os.O_CREATE|os.O_EXCL|os.O_WRONLY, mode|0o200)
+		if err != nil {
+			return cleanRootErr(err)
+		}
+		if _, err := io.Copy(f, tr); err != nil {
+			f.Close()
+			return err
+		}
+		return f.Close()
+	case tar.TypeSymlink:
+		target := filepath.ToSlash(h.Linkname)
+		resolved := path.Clean(path.Join(path.Dir(filepath.ToSlash(rel)), target))
+		if path.IsAbs(target) || resolved == ".." || strings.HasPrefix(resolved, "../") {
+			return fmt.Errorf("symlink %q -> %q leaves the folder: %w", h.Name, h.Linkname, ErrInvalidName)
+		}
+		if err := root.MkdirAll(filepath.Dir(rel), 0o755); err != nil {
+			return cleanRootErr(err)
+		}
+		return cleanRootErr(root.Symlink(h.Linkname, rel))
+	default:
+		return fmt.Errorf("tar entry %q: unsupported type %q: %w", h.Name, string(h.Typeflag), ErrInvalidName)
+	}
+}
+
+func tempName(name string) string {
+	var b [6]byte
+	rand.Read(b[:])
+	return filepath.Join(filepath.Dir(name), ".eopack-"+filepath.Base(name)+"-"+hex.EncodeToString(b[:])+".tmp")
+}
+
+// cleanRootErr says plainly when os.Root refused a path that escapes the output folder.
+func cleanRootErr(err error) error {
+	if err != nil && strings.Contains(err.Error(), "escapes") {
+		return fmt.Errorf("path leaves the output folder (through a symlink?): %w", ErrInvalidName)
+	}
+	return err
+}
+
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c *ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}

@@ -1,0 +1,100 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+	"oras.land/oras-go/v2"
+
+	"github.com/eopack/eopack/target"
+)
+
+func init() { register(newAttachCommand) }
+
+type attachOptions struct {
+	pushOptions
+}
+
+func newAttachCommand(stdio *IO) *cobra.Command {
+	var opts attachOptions
+	cmd := &cobra.Command{
+		Use:   "attach [flags] --artifact-type=<type> <name>{:<tag>|@<digest>} {<file>[:<type>] [...]}",
+		Short: "Attach files to an existing artifact as a referrer (OCI subject)",
+		Long: `Push a new artifact whose subject is the given one, so it is listed by
+"eopack discover" (referrers API, or the tag schema where the registry lacks it).`,
+		Example: `  eopack attach --artifact-type application/vnd.eopack.qa.v1 localhost:5000/eo/products:v1 qa-report.json:application/json
+  eopack attach --artifact-type application/vnd.eopack.qa.v1 -a reviewed=true localhost:5000/eo/products:v1`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.reference, opts.fileRefs = args[0], args[1:]
+			return runAttach(cmd.Context(), stdio, &opts)
+		},
+	}
+	f := cmd.Flags()
+	opts.addFlags(f, true)
+	opts.remote.AddConcurrencyFlag(f)
+	f.StringVar(&opts.artifactType, "artifact-type", "", "artifact type (required)")
+	f.StringVar(&opts.config, "config", "", "`path[:mediaType]` of the manifest config file")
+	f.StringArrayVarP(&opts.annotations.pairs, "annotation", "a", nil, "manifest annotation `key=value`")
+	f.StringVar(&opts.annotations.file, "annotation-file", "", "`path` of ORAS's annotation JSON")
+	f.StringVar(&opts.exportManifest, "export-manifest", "", "`path` to write the pushed manifest to")
+	f.StringVar(&opts.format, "format", "text", "output format: text or json")
+	f.BoolVar(&opts.reproducible, "reproducible", false, "same inputs give the same manifest digest")
+	return cmd
+}
+
+func runAttach(ctx context.Context, stdio *IO, opts *attachOptions) error {
+	if err := checkFormat(opts.format); err != nil {
+		return err
+	}
+	if opts.artifactType == "" {
+		return usagef("--artifact-type is required")
+	}
+	if len(opts.fileRefs) == 0 && len(opts.annotations.pairs) == 0 && opts.annotations.file == "" {
+		return usagef("neither file nor annotation provided")
+	}
+	ref, err := opts.parseWithReference(opts.reference)
+	if err != nil {
+		return err
+	}
+	if err := opts.readPassword(stdio.In, false); err != nil {
+		return err
+	}
+	dst, err := opts.openExisting(ctx, ref)
+	if err != nil {
+		return err
+	}
+	subject, err := oras.Resolve(ctx, dst, ref.Reference, oras.DefaultResolveOptions)
+	if err != nil {
+		return target.Explain(err, ref)
+	}
+	subject.Annotations, subject.ArtifactType, subject.Data, subject.Platform = nil, "", nil, nil
+	in, err := filePushInputs(ctx, &opts.pushOptions)
+	if err != nil {
+		return err
+	}
+	defer in.Cleanup()
+	in.Subject = &subject
+	p := newPrinter(stdio.Out, opts.format == "json")
+	root, manifest, stats, err := uploadArtifact(ctx, in, dst, ref.With(""), opts.reproducible, opts.remote.Concurrency, p)
+	if err != nil {
+		return err
+	}
+	p.println(stats.Summary("Pushed"))
+	if opts.exportManifest != "" {
+		if err := writeFileAtomic(opts.exportManifest, bytesReader(manifest), nil); err != nil {
+			return err
+		}
+	}
+	if opts.format == "json" {
+		if err := writeJSON(stdio.Out, pushJSON(ref, root, nil), false); err != nil {
+			return err
+		}
+		_, err := fmt.Fprintln(stdio.Out)
+		return err
+	}
+	fmt.Fprintln(stdio.Out, "Attached to", ref.Display())
+	fmt.Fprintln(stdio.Out, "Digest:", root.Digest)
+	return nil
+}

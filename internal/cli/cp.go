@@ -1,0 +1,168 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/spf13/cobra"
+
+	"github.com/eopack/eopack/target"
+	"github.com/eopack/eopack/transfer"
+)
+
+func init() { register(newCopyCommand) }
+
+type copyOptions struct {
+	from, to           target.Options
+	fromLayout         bool
+	toLayout           bool
+	fromRef, toRef     string
+	toFlag             string
+	recursive          bool
+	format             string
+	concurrencyOptions target.Options
+}
+
+func newCopyCommand(stdio *IO) *cobra.Command {
+	var opts copyOptions
+	cmd := &cobra.Command{
+		Use:     "cp [flags] <from>{:<tag>|@<digest>} <to>[:<tag>[,<tag>][...]]",
+		Aliases: []string{"copy"},
+		Short:   "Copy an artifact between registries and OCI image layouts",
+		Long: `Copy an artifact (manifest digest unchanged) between any two of: registries and OCI
+image layouts. Blobs already at the destination are skipped; between two repositories of one
+registry they are mounted instead of uploaded. With -r the artifact's referrers come along.
+The destination may be given as a second argument (ORAS) or with --to (the seed's form).`,
+		Example: `  eopack cp --from-oci-layout eo-layout:eo/products:v1 --to localhost:5000/eo/products:v1
+  eopack cp localhost:5000/eo/products:v1 localhost:5000/eo/mirror:v1,latest
+  eopack cp -r localhost:5000/eo/products:v1 --to-oci-layout backup:v1`,
+		Args: cobra.RangeArgs(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.fromRef = args[0]
+			switch {
+			case len(args) == 2 && opts.toFlag != "":
+				return usagef("destination given twice: %q and --to %q", args[1], opts.toFlag)
+			case len(args) == 2:
+				opts.toRef = args[1]
+			case opts.toFlag != "":
+				opts.toRef = opts.toFlag
+			default:
+				return usagef("no destination: give it as a second argument or with --to")
+			}
+			return runCopy(cmd.Context(), stdio, &opts)
+		},
+	}
+	f := cmd.Flags()
+	opts.from.AddFlagsWithPrefix(f, "from", "source ")
+	opts.to.AddFlagsWithPrefix(f, "to", "destination ")
+	f.BoolVar(&opts.fromLayout, "from-oci-layout", false, "the source is an OCI image layout folder")
+	f.BoolVar(&opts.toLayout, "to-oci-layout", false, "the destination is an OCI image layout folder")
+	f.StringVar(&opts.toFlag, "to", "", "destination `reference` (instead of a second argument)")
+	f.BoolVarP(&opts.recursive, "recursive", "r", false, "also copy the artifact's referrers (signatures, SBOMs, …), recursively")
+	f.StringVar(&opts.format, "format", "text", "output format: text or json")
+	opts.concurrencyOptions.AddConcurrencyFlag(f)
+	return cmd
+}
+
+func runCopy(ctx context.Context, stdio *IO, opts *copyOptions) error {
+	if err := checkFormat(opts.format); err != nil {
+		return err
+	}
+	srcRef, err := target.Parse(opts.fromRef, opts.fromLayout)
+	if err != nil {
+		return usageError{err}
+	}
+	if srcRef.Reference == "" {
+		return usagef("%q: no tag or digest given for the source", opts.fromRef)
+	}
+	toBase, extraTags := target.SplitTags(opts.toRef)
+	dstRef, err := target.Parse(toBase, opts.toLayout)
+	if err != nil {
+		return usageError{err}
+	}
+	if dstRef.Reference == "" {
+		dstRef.Reference = srcRef.Reference
+		if !dstRef.Layout && !target.IsDigest(srcRef.Reference) && target.ValidateTag(srcRef.Reference) != nil {
+			// the seed's layout tag "eo/products:v1" → tag "v1" in a registry
+			dstRef.Reference = srcRef.Reference[strings.LastIndex(srcRef.Reference, ":")+1:]
+		}
+	}
+	if !dstRef.Layout && !target.IsDigest(dstRef.Reference) {
+		if err := target.ValidateTag(dstRef.Reference); err != nil {
+			return usageError{err}
+		}
+	}
+	src, err := target.OpenExisting(ctx, srcRef, opts.from)
+	if err != nil {
+		return target.Explain(err, srcRef)
+	}
+	dst, err := target.Open(ctx, dstRef, opts.to)
+	if err != nil {
+		return target.Explain(err, dstRef)
+	}
+	p := newPrinter(stdio.Out, opts.format == "json")
+	stats := &transfer.Stats{}
+	topts := transfer.Options{
+		Concurrency: opts.concurrencyOptions.Concurrency,
+		Referrers:   opts.recursive,
+		Stats:       stats,
+		Events: transfer.Events{
+			Start:   func(d ocispec.Descriptor) { p.status("Copying", d) },
+			Done:    func(d ocispec.Descriptor) { p.status("Copied ", d) },
+			Skipped: func(d ocispec.Descriptor) { p.status("Exists ", d) },
+			Mounted: func(d ocispec.Descriptor) { p.status("Mounted", d) },
+		},
+	}
+	root, err := transfer.Copy(ctx, src, srcRef.Reference, dst, dstRef.Reference, topts)
+	if err != nil {
+		return copyError(err, srcRef, dstRef)
+	}
+	if err := transfer.ReconcileRoot(ctx, src, root, stats); err != nil {
+		return target.Explain(err, srcRef)
+	}
+	var tags []string
+	if !target.IsDigest(dstRef.Reference) {
+		tags = append(tags, dstRef.Reference)
+	}
+	for _, t := range extraTags {
+		full := t
+		if dstRef.Layout {
+			if i := strings.LastIndex(dstRef.Reference, ":"); i >= 0 {
+				full = dstRef.Reference[:i+1] + t
+			}
+		} else if err := target.ValidateTag(t); err != nil {
+			return usageError{err}
+		}
+		if err := dst.Tag(ctx, root, full); err != nil {
+			return target.Explain(err, dstRef.With(full))
+		}
+		tags = append(tags, full)
+		p.println("Tagged", full)
+	}
+	p.println(stats.Summary("Copied"))
+	if opts.format == "json" {
+		if err := writeJSON(stdio.Out, pushJSON(dstRef, root, tags), false); err != nil {
+			return err
+		}
+		_, err := fmt.Fprintln(stdio.Out)
+		return err
+	}
+	fmt.Fprintln(stdio.Out, "Copied", srcRef.Display(), "=>", dstRef.Display())
+	fmt.Fprintln(stdio.Out, "Digest:", root.Digest)
+	return nil
+}
+
+// copyError names the side (source or destination) an error came from.
+func copyError(err error, src, dst target.Ref) error {
+	if ce, ok := asCopyError(err); ok {
+		switch ce.Origin.String() {
+		case "source":
+			return fmt.Errorf("source %s: %w", src, target.Explain(ce.Err, src))
+		case "destination":
+			return fmt.Errorf("destination %s: %w", dst, target.Explain(ce.Err, dst))
+		}
+	}
+	return target.Explain(err, src)
+}

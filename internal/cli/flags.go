@@ -1,0 +1,153 @@
+package cli
+
+// Shared pieces of the transfer verbs (push, pull, cp, attach, discover): the status
+// printer, --format, media type and annotation parsing.
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"oras.land/oras-go/v2"
+)
+
+// printer writes ORAS-style status lines from concurrent transfers; with quiet set (e.g.
+// --format json) nothing is printed.
+type printer struct {
+	mu    sync.Mutex
+	w     io.Writer
+	quiet bool
+}
+
+func newPrinter(w io.Writer, quiet bool) *printer { return &printer{w: w, quiet: quiet} }
+
+func (p *printer) status(verb string, d ocispec.Descriptor) {
+	if p.quiet {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	statusLine(p.w, verb, d)
+}
+
+func (p *printer) println(a ...any) {
+	if p.quiet {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fmt.Fprintln(p.w, a...)
+}
+
+// checkFormat validates --format (text or json; ORAS's Go templates are not supported).
+func checkFormat(f string) error {
+	switch f {
+	case "", "text", "json":
+		return nil
+	}
+	return usagef("--format %q: want text or json", f)
+}
+
+// checkMediaType refuses media types OCI does not allow in descriptors: OCI media types carry
+// no parameters (RFC 6838 type/subtype only; ECR and the image-spec schema reject ';').
+func checkMediaType(mt string) error {
+	if mt == "" {
+		return nil
+	}
+	if i := strings.IndexByte(mt, ';'); i >= 0 {
+		base := strings.TrimSpace(mt[:i])
+		return usagef("media type %q has parameters: OCI media types carry none; use %q (keep the full type in an annotation such as stac:type)", mt, base)
+	}
+	typ, sub, ok := strings.Cut(mt, "/")
+	if !ok || typ == "" || sub == "" || strings.ContainsAny(mt, " \t\"") {
+		return usagef("media type %q: want type/subtype, e.g. image/tiff", mt)
+	}
+	return nil
+}
+
+// splitFileRef splits ORAS's "path[:mediaType]" at the last colon.
+func splitFileRef(s string) (path, mediaType string, err error) {
+	i := strings.LastIndex(s, ":")
+	if i < 0 {
+		return s, "", nil
+	}
+	path, mediaType = s[:i], s[i+1:]
+	if path == "" {
+		return "", "", usagef("%q: empty file path", s)
+	}
+	return path, mediaType, nil
+}
+
+// Keys of ORAS's --annotation-file for the manifest and the config.
+const (
+	annotationManifestKey = "$manifest"
+	annotationConfigKey   = "$config"
+)
+
+// annotationFlags are ORAS's -a/--annotation and --annotation-file.
+type annotationFlags struct {
+	pairs []string
+	file  string
+}
+
+// parse returns annotations keyed by "$manifest", "$config" or a file reference.
+func (a annotationFlags) parse() (map[string]map[string]string, error) {
+	out := map[string]map[string]string{}
+	if a.file != "" && len(a.pairs) > 0 {
+		return nil, usagef("`--annotation` and `--annotation-file` cannot be both specified")
+	}
+	if a.file != "" {
+		b, err := os.ReadFile(a.file)
+		if err != nil {
+			return nil, fmt.Errorf("annotation file: %w", err)
+		}
+		if err := json.Unmarshal(b, &out); err != nil {
+			return nil, fmt.Errorf("annotation file %s: want {\"$manifest\":{…},\"$config\":{…},\"<file>\":{…}}: %w", a.file, err)
+		}
+	}
+	for _, kv := range a.pairs {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, usagef("annotation %q: want key=value", kv)
+		}
+		if out[annotationManifestKey] == nil {
+			out[annotationManifestKey] = map[string]string{}
+		}
+		if _, dup := out[annotationManifestKey][k]; dup {
+			return nil, usagef("duplicate annotation key %q", k)
+		}
+		out[annotationManifestKey][k] = v
+	}
+	return out, nil
+}
+
+// sourceDateEpoch returns the time from SOURCE_DATE_EPOCH, if set.
+func sourceDateEpoch() (*time.Time, error) {
+	s := os.Getenv("SOURCE_DATE_EPOCH")
+	if s == "" {
+		return nil, nil
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return nil, fmt.Errorf("SOURCE_DATE_EPOCH=%q: want seconds since 1970", s)
+	}
+	t := time.Unix(n, 0).UTC()
+	return &t, nil
+}
+
+// asCopyError unwraps oras-go's CopyError, which says which side failed.
+func asCopyError(err error) (*oras.CopyError, bool) {
+	var ce *oras.CopyError
+	ok := errors.As(err, &ce)
+	return ce, ok
+}
+
+func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }

@@ -1,0 +1,172 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/spf13/cobra"
+	"oras.land/oras-go/v2"
+	"oras.land/oras-go/v2/content"
+
+	"github.com/eopack/eopack/stac"
+)
+
+func init() { register(newInspectCommand) }
+
+type inspectOptions struct {
+	targetFlags
+	reference string
+	format    string
+}
+
+func newInspectCommand(stdio *IO) *cobra.Command {
+	var opts inspectOptions
+	cmd := &cobra.Command{
+		Use:   "inspect [flags] <name>{:<tag>|@<digest>}",
+		Short: "Summarize an EO product without downloading its data",
+		Long: `Summarize an EO product: id, collection, datetime, bbox and its assets (band, roles,
+size, media type, digest). Only the manifest is read — plus the STAC item when the manifest
+lacks eopack's stac:* annotations — never the data.`,
+		Example: `  eopack inspect localhost:5000/eo/landsat:v1
+  eopack inspect --format json --oci-layout eo-layout:eo/products:v1`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.reference = args[0]
+			return runInspect(cmd.Context(), stdio, &opts)
+		},
+	}
+	opts.addFlags(cmd.Flags(), true)
+	cmd.Flags().StringVar(&opts.format, "format", "text", "output format: text or json")
+	return cmd
+}
+
+// inspectJSON is inspect's --format json output.
+type inspectJSON struct {
+	Reference string `json:"reference"`
+	Digest    string `json:"digest"`
+	stac.Summary
+}
+
+func runInspect(ctx context.Context, stdio *IO, opts *inspectOptions) error {
+	if err := checkFormat(opts.format); err != nil {
+		return err
+	}
+	ref, err := opts.parseWithReference(opts.reference)
+	if err != nil {
+		return err
+	}
+	if err := opts.readPassword(stdio.In, false); err != nil {
+		return err
+	}
+	t, err := opts.openExisting(ctx, ref)
+	if err != nil {
+		return err
+	}
+	desc, m, err := fetchImageManifest(ctx, t, ref.Reference)
+	if err != nil {
+		return fmt.Errorf("%s: %w", ref, err)
+	}
+	var it *stac.Item
+	if stac.NeedsItem(m) {
+		if it, err = fetchItem(ctx, t, m); err != nil {
+			return fmt.Errorf("%s: %w", ref, err)
+		}
+	}
+	sum := stac.Summarize(m, it)
+	if opts.format == "json" {
+		return writeJSON(stdio.Out, inspectJSON{Reference: repoPath(ref) + "@" + desc.Digest.String(), Digest: desc.Digest.String(), Summary: sum}, true)
+	}
+	printSummary(stdio, ref.String(), desc, sum)
+	return nil
+}
+
+// fetchImageManifest resolves reference and fetches it as an image manifest.
+func fetchImageManifest(ctx context.Context, t oras.ReadOnlyTarget, reference string) (ocispec.Descriptor, ocispec.Manifest, error) {
+	var m ocispec.Manifest
+	desc, b, err := oras.FetchBytes(ctx, t, reference, oras.DefaultFetchBytesOptions)
+	if err != nil {
+		return desc, m, err
+	}
+	if desc.MediaType != ocispec.MediaTypeImageManifest {
+		return desc, m, fmt.Errorf("is a %s, not an image manifest (name one of its manifests by digest)", desc.MediaType)
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return desc, m, fmt.Errorf("manifest: %w", err)
+	}
+	return desc, m, nil
+}
+
+// maxItemBytes bounds the STAC item read into memory.
+const maxItemBytes = 16 << 20
+
+// fetchItem fetches and parses the STAC item a manifest carries (config or item layer).
+func fetchItem(ctx context.Context, t oras.ReadOnlyTarget, m ocispec.Manifest) (*stac.Item, error) {
+	d, ok := stac.ItemDescriptor(m)
+	if !ok {
+		return nil, stac.ErrNoItem
+	}
+	if d.Size > maxItemBytes {
+		return nil, fmt.Errorf("STAC item of %d bytes is larger than %d", d.Size, maxItemBytes)
+	}
+	b, err := content.FetchAll(ctx, t, d)
+	if err != nil {
+		return nil, fmt.Errorf("STAC item %s: %w", d.Digest, err)
+	}
+	it, err := stac.Parse(b)
+	if err != nil {
+		return nil, fmt.Errorf("STAC item %s: %w", d.Digest, err)
+	}
+	return it, nil
+}
+
+func printSummary(stdio *IO, ref string, desc ocispec.Descriptor, s stac.Summary) {
+	w := tabwriter.NewWriter(stdio.Out, 0, 4, 2, ' ', 0)
+	row := func(k, v string) {
+		if v != "" {
+			fmt.Fprintf(w, "%s\t%s\n", k, v)
+		}
+	}
+	row("Reference:", ref)
+	row("Digest:", desc.Digest.String())
+	row("ArtifactType:", s.ArtifactType)
+	row("ID:", s.ID)
+	row("Collection:", s.Collection)
+	row("Datetime:", s.Datetime)
+	row("BBox:", stac.FormatBBox(s.BBox))
+	row("Item in:", s.ItemIn)
+	fmt.Fprintf(w, "Assets:\t%d (%s)\n", len(s.Assets), humanBytes(s.Size))
+	w.Flush()
+	w = tabwriter.NewWriter(stdio.Out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "  ASSET\tBAND\tROLES\tSIZE\tMEDIA TYPE\tDIGEST")
+	for _, a := range s.Assets {
+		fmt.Fprintf(w, "  %s\t%s\t%s\t%d\t%s\t%s\n", a.Key, dash(strings.Join(a.Bands, ",")), dash(strings.Join(a.Roles, ",")), a.Size, a.MediaType, a.Digest)
+	}
+	for _, l := range s.Links {
+		fmt.Fprintf(w, "  %s\t-\t-\t-\tlink\t%s\n", l.Key, l.Href)
+	}
+	w.Flush()
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}

@@ -1,0 +1,138 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/eopack/eopack/target"
+	"github.com/spf13/cobra"
+	"oras.land/oras-go/v2"
+)
+
+func init() { register(newManifestCommand) }
+
+func newManifestCommand(stdio *IO) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "manifest",
+		Short: "Manifest operations: fetch, fetch-config, push, delete",
+	}
+	cmd.AddCommand(newManifestFetchCommand(stdio), newManifestFetchConfigCommand(stdio),
+		newManifestPushCommand(stdio), newManifestDeleteCommand(stdio))
+	return cmd
+}
+
+type manifestFetchOptions struct {
+	targetFlags
+	reference  string
+	descriptor bool
+	output     string
+	pretty     bool
+	format     string
+	mediaTypes []string
+	platform   string
+}
+
+func newManifestFetchCommand(stdio *IO) *cobra.Command {
+	var opts manifestFetchOptions
+	cmd := &cobra.Command{
+		Use:     "fetch [flags] <name>{:<tag>|@<digest>}",
+		Aliases: []string{"get", "show"},
+		Short:   "Fetch the manifest of an artifact from a registry or an OCI image layout",
+		Example: `  eopack manifest fetch localhost:5000/eo/products:v1
+  eopack manifest fetch --descriptor localhost:5000/eo/products:v1
+  eopack manifest fetch --pretty --oci-layout eo-layout:v1
+  eopack manifest fetch --output manifest.json localhost:5000/eo/products:v1`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.reference = args[0]
+			if cmd.Flags().Changed("format") && cmd.Flags().Changed("pretty") {
+				return usagef("--format and --pretty cannot be used at the same time")
+			}
+			if cmd.Flags().Changed("format") && cmd.Flags().Changed("descriptor") {
+				return usagef("--format and --descriptor cannot be used at the same time")
+			}
+			return runManifestFetch(cmd.Context(), stdio, opts)
+		},
+	}
+	f := cmd.Flags()
+	opts.addFlags(f, true)
+	f.BoolVar(&opts.descriptor, "descriptor", false, "print the descriptor instead of the content")
+	f.StringVarP(&opts.output, "output", "o", "", "file `path` to write the fetched manifest to, - for stdout")
+	f.BoolVar(&opts.pretty, "pretty", false, "print indented JSON")
+	f.StringVar(&opts.format, "format", "text", "output format: text or json")
+	f.StringSliceVar(&opts.mediaTypes, "media-type", nil, "accepted media types")
+	f.StringVar(&opts.platform, "platform", "", "pick this `os/arch[/variant]` from an image index")
+	return cmd
+}
+
+func runManifestFetch(ctx context.Context, stdio *IO, opts manifestFetchOptions) error {
+	if err := checkFormat(opts.format); err != nil {
+		return err
+	}
+	if opts.output == "-" && opts.format != "text" {
+		return usagef("`--output -` cannot be used with `--format %s` at the same time", opts.format)
+	}
+	if opts.output == "-" && opts.descriptor {
+		return usagef("`--descriptor` cannot be used with `--output -` at the same time")
+	}
+	if opts.layout && len(opts.mediaTypes) > 0 {
+		return usagef("`--media-type` cannot be used with `--oci-layout` at the same time")
+	}
+	platform, err := parsePlatform(opts.platform)
+	if err != nil {
+		return err
+	}
+	ref, t, err := opts.source(ctx, stdio.In, opts.reference, needReference)
+	if err != nil {
+		return err
+	}
+	if repo, ok := asRepository(t); ok && len(opts.mediaTypes) > 0 {
+		repo.ManifestMediaTypes = opts.mediaTypes
+	}
+
+	if opts.descriptor && opts.output == "" {
+		resolveOpts := oras.DefaultResolveOptions
+		resolveOpts.TargetPlatform = platform
+		desc, err := oras.Resolve(ctx, t, ref.Reference, resolveOpts)
+		if err != nil {
+			return target.Explain(err, ref)
+		}
+		return writeJSON(stdio.Out, desc, opts.pretty)
+	}
+	fetchOpts := oras.DefaultFetchBytesOptions
+	fetchOpts.TargetPlatform = platform
+	desc, raw, err := oras.FetchBytes(ctx, t, ref.Reference, fetchOpts)
+	if err != nil {
+		return target.Explain(err, ref)
+	}
+	switch opts.output {
+	case "":
+	case "-":
+		if _, err := stdio.Out.Write(raw); err != nil {
+			return err
+		}
+	default:
+		if err := writeFileAtomic(opts.output, bytes.NewReader(raw), nil); err != nil {
+			return err
+		}
+	}
+	switch {
+	case opts.descriptor:
+		return writeJSON(stdio.Out, desc, opts.pretty)
+	case opts.format == "json":
+		var content any
+		if err := json.Unmarshal(raw, &content); err != nil {
+			return fmt.Errorf("%s: manifest is not JSON: %w", ref, err)
+		}
+		return writeJSON(stdio.Out, fetchedJSON{
+			Reference:  repoPath(ref) + "@" + desc.Digest.String(),
+			Descriptor: descriptorOnly(desc),
+			Content:    content,
+		}, true)
+	case opts.output == "":
+		return writeContent(stdio.Out, raw, opts.pretty)
+	}
+	return nil
+}

@@ -1,0 +1,108 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/eopack/eopack/target"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/spf13/cobra"
+	"oras.land/oras-go/v2"
+)
+
+type manifestFetchConfigOptions struct {
+	targetFlags
+	reference  string
+	output     string
+	descriptor bool
+	pretty     bool
+	platform   string
+}
+
+func newManifestFetchConfigCommand(stdio *IO) *cobra.Command {
+	var opts manifestFetchConfigOptions
+	cmd := &cobra.Command{
+		Use:     "fetch-config [flags] <name>{:<tag>|@<digest>}",
+		Aliases: []string{"get-config"},
+		Short:   "Fetch the config of a manifest (for an EO product: its STAC item)",
+		Example: `  eopack manifest fetch-config localhost:5000/eo/products:v1
+  eopack manifest fetch-config --output item.json localhost:5000/eo/products:v1
+  eopack manifest fetch-config --descriptor --oci-layout eo-layout:v1`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.reference = args[0]
+			return runManifestFetchConfig(cmd.Context(), stdio, opts)
+		},
+	}
+	f := cmd.Flags()
+	opts.addFlags(f, true)
+	f.StringVarP(&opts.output, "output", "o", "", "file `path` to write the config to, - for stdout")
+	f.BoolVar(&opts.descriptor, "descriptor", false, "print the config's descriptor")
+	f.BoolVar(&opts.pretty, "pretty", false, "print indented JSON")
+	f.StringVar(&opts.platform, "platform", "", "pick this `os/arch[/variant]` from an image index")
+	return cmd
+}
+
+// runManifestFetchConfig streams the config blob of an image manifest, verified.
+func runManifestFetchConfig(ctx context.Context, stdio *IO, opts manifestFetchConfigOptions) error {
+	if opts.output == "-" && opts.descriptor {
+		return usagef("`--output -` cannot be used with `--descriptor` at the same time")
+	}
+	platform, err := parsePlatform(opts.platform)
+	if err != nil {
+		return err
+	}
+	ref, t, err := opts.source(ctx, stdio.In, opts.reference, needReference)
+	if err != nil {
+		return err
+	}
+	fetchOpts := oras.DefaultFetchBytesOptions
+	fetchOpts.TargetPlatform = platform
+	mdesc, raw, err := oras.FetchBytes(ctx, t, ref.Reference, fetchOpts)
+	if err != nil {
+		return target.Explain(err, ref)
+	}
+	var m ocispec.Manifest
+	if err := json.Unmarshal(raw, &m); err != nil || (mdesc.MediaType != ocispec.MediaTypeImageManifest &&
+		mdesc.MediaType != "application/vnd.docker.distribution.manifest.v2+json") {
+		return fmt.Errorf("%s: %s is a %s, which has no config", ref, mdesc.Digest, mdesc.MediaType)
+	}
+	cfg := m.Config
+	if !opts.descriptor || opts.output != "" {
+		rc, err := t.Fetch(ctx, cfg)
+		if err != nil {
+			return target.Explain(err, ref)
+		}
+		defer rc.Close()
+		out := opts.output
+		if out == "" {
+			out = "-"
+		}
+		if err := deliver(stdio.Out, out, ref, cfg, rc); err != nil {
+			return err
+		}
+	}
+	if opts.descriptor {
+		return writeJSON(stdio.Out, cfg, opts.pretty)
+	}
+	return nil
+}
+
+// parsePlatform parses ORAS's --platform os/arch[/variant][:os_version]; empty means none.
+func parsePlatform(s string) (*ocispec.Platform, error) {
+	if s == "" {
+		return nil, nil
+	}
+	spec, osVersion, _ := strings.Cut(s, ":")
+	parts := strings.Split(spec, "/")
+	if len(parts) < 2 || len(parts) > 3 || parts[0] == "" || parts[1] == "" {
+		return nil, usagef("--platform %q: want os/arch[/variant][:os_version], e.g. linux/amd64", s)
+	}
+	p := &ocispec.Platform{OS: parts[0], Architecture: parts[1], OSVersion: osVersion}
+	if len(parts) == 3 {
+		p.Variant = parts[2]
+	}
+	return p, nil
+}

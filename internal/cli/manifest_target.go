@@ -1,0 +1,161 @@
+package cli
+
+// Target flags shared by the manifest, blob, tag, resolve and repo verbs: ORAS's remote
+// flags (target.Options) plus the boolean --oci-layout that makes the reference argument an
+// OCI image layout folder ("dir[:tag|@digest]") instead of "registry/repository[:tag|@digest]".
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/eopack/eopack/target"
+	"github.com/spf13/pflag"
+	"oras.land/oras-go/v2"
+	"oras.land/oras-go/v2/registry/remote"
+)
+
+// targetFlags selects where a verb works: a registry (remote flags) or an OCI layout.
+type targetFlags struct {
+	remote target.Options
+	layout bool
+}
+
+func (f *targetFlags) addFlags(fs *pflag.FlagSet, layout bool) {
+	f.remote.AddFlags(fs)
+	if layout {
+		fs.BoolVar(&f.layout, "oci-layout", false, "the reference names an OCI image layout folder: `dir[:tag|@digest]`")
+	}
+}
+
+// parse parses s as a layout or remote reference; a malformed one is a usage error.
+func (f *targetFlags) parse(s string) (target.Ref, error) {
+	r, err := target.Parse(s, f.layout)
+	if err != nil {
+		return target.Ref{}, usageError{err}
+	}
+	return r, nil
+}
+
+// refNeed says what a verb needs after the repository: nothing, a tag or digest, or a digest.
+type refNeed int
+
+const (
+	anyRef refNeed = iota
+	needReference
+	needDigest
+)
+
+// parseAs is parse plus the check that the reference has what the verb needs.
+func (f *targetFlags) parseAs(s string, need refNeed) (target.Ref, error) {
+	r, err := f.parse(s)
+	if err != nil {
+		return r, err
+	}
+	switch {
+	case need == needReference && r.Reference == "":
+		return r, usagef("%q: no tag or digest given (want %s)", s, f.form(":<tag>|@<digest>"))
+	case need == needDigest && !target.IsDigest(r.Reference):
+		return r, usagef("%q: a blob is named by its digest (want %s)", s, f.form("@<digest>"))
+	}
+	return r, nil
+}
+
+// parseWithReference is parseAs(s, needReference) (used by attach, discover, inspect, pull).
+func (f *targetFlags) parseWithReference(s string) (target.Ref, error) {
+	return f.parseAs(s, needReference)
+}
+
+// source parses s, reads --password-stdin and opens the existing registry repository or
+// layout it names: the start of every verb that reads.
+func (f *targetFlags) source(ctx context.Context, in io.Reader, s string, need refNeed) (target.Ref, oras.GraphTarget, error) {
+	r, err := f.parseAs(s, need)
+	if err != nil {
+		return r, nil, err
+	}
+	if err := f.readPassword(in, false); err != nil {
+		return r, nil, err
+	}
+	t, err := f.openExisting(ctx, r)
+	return r, t, err
+}
+
+func (f *targetFlags) form(suffix string) string {
+	if f.layout {
+		return "<folder>" + suffix
+	}
+	return "<registry>/<repository>" + suffix
+}
+
+// readPassword reads --password-stdin; a verb that also reads data from stdin refuses it.
+func (f *targetFlags) readPassword(in io.Reader, stdinTaken bool) error {
+	if f.remote.PasswordStdin && stdinTaken {
+		return usagef("--password-stdin cannot be used when the content is read from stdin (-)")
+	}
+	return f.remote.ReadPassword(in)
+}
+
+// open opens r for writing (a layout folder is created when missing).
+func (f *targetFlags) open(ctx context.Context, r target.Ref) (oras.GraphTarget, error) {
+	t, err := target.Open(ctx, r, f.remote)
+	return t, target.Explain(err, r)
+}
+
+// openExisting opens r for reading: a layout folder must already exist.
+func (f *targetFlags) openExisting(ctx context.Context, r target.Ref) (oras.GraphTarget, error) {
+	t, err := target.OpenExisting(ctx, r, f.remote)
+	return t, target.Explain(err, r)
+}
+
+// asRepository returns t as a remote repository, if it is one.
+func asRepository(t oras.ReadOnlyTarget) (*remote.Repository, bool) {
+	repo, ok := t.(*remote.Repository)
+	return repo, ok
+}
+
+// repoPath is what ORAS prints before "@digest": host/repository, or the layout folder.
+func repoPath(r target.Ref) string { return r.With("").String() }
+
+// errUnsupportedOnLayout says a verb needs a registry.
+var errUnsupportedOnLayout = errors.New("not supported on an OCI image layout")
+
+// writeFileAtomic streams r into path through a temp file in the same folder, calls check
+// (e.g. a digest verification) before the file becomes visible, then renames it into place.
+// On any error the temp file is removed and path is untouched.
+func writeFileAtomic(path string, r io.Reader, check func() error) (err error) {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".eopack-*")
+	if err != nil {
+		return fmt.Errorf("creating %s: %w", path, err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if _, err = io.Copy(tmp, r); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if check != nil {
+		if err = check(); err != nil {
+			return err
+		}
+	}
+	if err = tmp.Chmod(0o644); err != nil {
+		return err
+	}
+	if err = tmp.Sync(); err != nil {
+		return err
+	}
+	if err = tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}

@@ -1,0 +1,224 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
+	"oras.land/oras-go/v2"
+
+	"github.com/eopack/eopack/files"
+	"github.com/eopack/eopack/target"
+	"github.com/eopack/eopack/transfer"
+)
+
+func init() { register(newPullCommand) }
+
+type pullOptions struct {
+	targetFlags
+	reference string
+	output    string
+	keepOld   bool
+	format    string
+	// EO selection (see pull_stac.go): any of these set makes pull ask stacPullPlan.
+	stac        bool
+	assets      []string
+	bands       []string
+	roles       []string
+	mediaTypes  []string
+	annotations []string
+}
+
+func newPullCommand(stdio *IO) *cobra.Command {
+	var opts pullOptions
+	cmd := &cobra.Command{
+		Use:   "pull [flags] <name>{:<tag>|@<digest>}",
+		Short: "Pull files from a registry or an OCI image layout",
+		Long: `Pull the files of an artifact into a folder, each under its title
+(org.opencontainers.image.title). Every file is written to a temporary file, checked
+against its digest and size, then renamed into place; files already present with the right
+digest are not downloaded again. Titles that are absolute, contain "..", or would land
+outside the output folder (also through a symlink) are refused.`,
+		Example: `  eopack pull localhost:5000/eo/products:v1 --output ./retrieved
+  eopack pull --oci-layout eo-layout:eo/products:v1 -o ./retrieved
+  eopack pull localhost:5000/eo/products:v1 --band B04 -o ./b04`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.reference = args[0]
+			return runPull(cmd.Context(), stdio, &opts)
+		},
+	}
+	f := cmd.Flags()
+	opts.addFlags(f, true)
+	opts.remote.AddConcurrencyFlag(f)
+	f.StringVarP(&opts.output, "output", "o", ".", "output `folder`")
+	f.BoolVar(&opts.keepOld, "keep-old-files", false, "do not replace existing files (fail instead)")
+	f.StringVar(&opts.format, "format", "text", "output format: text or json")
+	f.BoolVar(&opts.stac, "stac", false, "write the artifact's STAC item (item.json) pointing at the pulled files")
+	f.StringArrayVar(&opts.assets, "asset", nil, "pull only the STAC asset with this `key` (repeatable)")
+	f.StringArrayVar(&opts.bands, "band", nil, "pull only layers of this `band` (eo:band, repeatable)")
+	f.StringArrayVar(&opts.roles, "role", nil, "pull only STAC assets with this `role` (repeatable)")
+	f.StringArrayVar(&opts.mediaTypes, "media-type", nil, "pull only layers of this `media type` (repeatable)")
+	f.StringArrayVar(&opts.annotations, "annotation", nil, "pull only layers with annotation `key=value` (repeatable)")
+	return cmd
+}
+
+// pullPlan narrows a pull (stacPullPlan in pull_stac.go makes one from the EO flags).
+type pullPlan struct {
+	// Select says which titled layers to fetch; nil fetches all of them.
+	Select func(ocispec.Descriptor) bool
+	// After runs once the selected files are written (e.g. to write item.json); pulled are
+	// the layers that are now present under outDir (downloaded or already there).
+	After func(ctx context.Context, outDir string, pulled []ocispec.Descriptor) error
+}
+
+func (o *pullOptions) eoSelection() bool {
+	return o.stac || len(o.assets)+len(o.bands)+len(o.roles)+len(o.mediaTypes)+len(o.annotations) > 0
+}
+
+func runPull(ctx context.Context, stdio *IO, opts *pullOptions) error {
+	if err := checkFormat(opts.format); err != nil {
+		return err
+	}
+	ref, err := opts.parseWithReference(opts.reference)
+	if err != nil {
+		return err
+	}
+	if err := opts.readPassword(stdio.In, false); err != nil {
+		return err
+	}
+	src, err := opts.openExisting(ctx, ref)
+	if err != nil {
+		return err
+	}
+	mdesc, raw, err := oras.FetchBytes(ctx, src, ref.Reference, oras.FetchBytesOptions{MaxBytes: 4 << 20})
+	if err != nil {
+		return target.Explain(err, ref)
+	}
+	var manifest ocispec.Manifest
+	if err := json.Unmarshal(raw, &manifest); err != nil {
+		return fmt.Errorf("%s: manifest is not JSON: %w", ref, err)
+	}
+	if mdesc.MediaType == ocispec.MediaTypeImageIndex || manifest.MediaType == ocispec.MediaTypeImageIndex {
+		return fmt.Errorf("%s is an image index: pull one of its manifests by digest (see `eopack manifest fetch %s`)", ref, ref)
+	}
+
+	plan := &pullPlan{}
+	if opts.eoSelection() {
+		// Contract with the eo engineer: stacPullPlan (pull_stac.go) reads the EO flags in
+		// opts and the manifest, and returns which layers to fetch plus a step to run after
+		// the files are written. Fetching, verifying and writing stay here.
+		if plan, err = stacPullPlan(ctx, opts, manifest); err != nil {
+			return err
+		}
+	}
+
+	// Check every title before writing anything: a hostile manifest writes nothing.
+	var layers []ocispec.Descriptor
+	seen := map[string]bool{}
+	for _, l := range append([]ocispec.Descriptor{manifest.Config}, manifest.Layers...) {
+		title, ok := l.Annotations[ocispec.AnnotationTitle]
+		if !ok {
+			continue
+		}
+		name, err := files.CheckTitle(title)
+		if err != nil {
+			return fmt.Errorf("%s: refusing layer %s: %w", ref, l.Digest, err)
+		}
+		if seen[name] {
+			return fmt.Errorf("%s: two layers are titled %q", ref, title)
+		}
+		seen[name] = true
+		if plan.Select == nil || plan.Select(l) {
+			layers = append(layers, l)
+		}
+	}
+
+	w, err := files.NewWriter(opts.output, opts.keepOld)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	p := newPrinter(stdio.Out, opts.format == "json")
+	stats := &transfer.Stats{}
+	g, gctx := errgroup.WithContext(ctx)
+	conc := opts.remote.Concurrency
+	if conc <= 0 {
+		conc = target.DefaultConcurrency
+	}
+	g.SetLimit(conc)
+	for _, l := range layers {
+		g.Go(func() error {
+			if ok, err := w.Present(l); err != nil {
+				return err
+			} else if ok {
+				stats.Skipped.Add(1)
+				stats.SkippedBytes.Add(l.Size)
+				p.status("Exists     ", l)
+				return nil
+			}
+			p.status("Downloading", l)
+			rc, err := src.Fetch(gctx, l)
+			if err != nil {
+				return target.Explain(err, ref)
+			}
+			defer rc.Close()
+			if err := w.Write(gctx, l, rc); err != nil {
+				return fmt.Errorf("%s: %w", ref, target.Explain(err, ref))
+			}
+			stats.Sent.Add(1)
+			stats.SentBytes.Add(l.Size)
+			p.status("Downloaded ", l)
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	if plan.After != nil {
+		if err := plan.After(ctx, opts.output, layers); err != nil {
+			return err
+		}
+	}
+	p.println(stats.Summary("Downloaded"))
+	if opts.format == "json" {
+		return writePullJSON(stdio, ref, mdesc, opts.output, layers)
+	}
+	fmt.Fprintln(stdio.Out, "Pulled", ref.Display())
+	fmt.Fprintln(stdio.Out, "Digest:", mdesc.Digest)
+	return nil
+}
+
+// writePullJSON is ORAS's --format json output of pull.
+func writePullJSON(stdio *IO, ref target.Ref, mdesc ocispec.Descriptor, out string, layers []ocispec.Descriptor) error {
+	type file struct {
+		Path      string `json:"path"`
+		Reference string `json:"reference"`
+		ocispec.Descriptor
+	}
+	path := repoPath(ref)
+	fs := []file{}
+	for _, l := range layers {
+		name, _ := files.CheckTitle(l.Annotations[ocispec.AnnotationTitle])
+		abs, err := filepath.Abs(filepath.Join(out, name))
+		if err != nil {
+			return err
+		}
+		if files.IsUnpack(l) {
+			abs += string(filepath.Separator)
+		}
+		fs = append(fs, file{abs, path + "@" + l.Digest.String(), l})
+	}
+	if err := writeJSON(stdio.Out, struct {
+		Reference string `json:"reference"`
+		Files     []file `json:"files"`
+	}{path + "@" + mdesc.Digest.String(), fs}, false); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintln(stdio.Out)
+	return err
+}

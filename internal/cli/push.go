@@ -1,0 +1,389 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+	"github.com/opencontainers/image-spec/specs-go"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/spf13/cobra"
+	"oras.land/oras-go/v2"
+	"oras.land/oras-go/v2/content"
+
+	"github.com/eopack/eopack/files"
+	"github.com/eopack/eopack/target"
+	"github.com/eopack/eopack/transfer"
+)
+
+func init() { register(newPushCommand) }
+
+// ORAS's defaults.
+const (
+	mediaTypeUnknownConfig   = "application/vnd.unknown.config.v1+json"
+	mediaTypeUnknownArtifact = "application/vnd.unknown.artifact.v1"
+)
+
+type pushOptions struct {
+	targetFlags
+	reference      string
+	fileRefs       []string
+	artifactType   string
+	config         string
+	annotations    annotationFlags
+	exportManifest string
+	format         string
+	reproducible   bool
+	stac           string // --stac ITEM.json: build the artifact from a STAC item (push_stac.go)
+	stacIn         string // --stac-in config|layer|both
+}
+
+func newPushCommand(stdio *IO) *cobra.Command {
+	var opts pushOptions
+	cmd := &cobra.Command{
+		Use:   "push [flags] <name>[:<tag>[,<tag>][...]] <file>[:<type>] [...]",
+		Short: "Push files to a registry or an OCI image layout",
+		Long: `Push files as one artifact. Each file becomes a layer named by its path
+(org.opencontainers.image.title); a folder is packed as tar+gzip and unpacked again on pull.
+Blobs already at the destination are not sent again.`,
+		Example: `  eopack push localhost:5000/eo/products:v1 band.tif:image/tiff item.json:application/geo+json
+  eopack push --oci-layout eo-layout:eo/products:v1 --artifact-type application/vnd.my-earth-observation-product.v1 data/imagery.tif:image/tiff
+  eopack push --config config.json:application/vnd.oci.image.config.v1+json localhost:5000/app:v1,latest layer.tar.gz:application/vnd.oci.image.layer.v1.tar+gzip
+  eopack push --stac item.json localhost:5000/eo/products:v1`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.reference, opts.fileRefs = args[0], args[1:]
+			return runPush(cmd.Context(), stdio, &opts)
+		},
+	}
+	f := cmd.Flags()
+	opts.addFlags(f, true)
+	opts.remote.AddConcurrencyFlag(f)
+	f.StringVar(&opts.artifactType, "artifact-type", "", "artifact type")
+	f.StringVar(&opts.config, "config", "", "`path[:mediaType]` of the manifest config file")
+	f.StringArrayVarP(&opts.annotations.pairs, "annotation", "a", nil, "manifest annotation `key=value`")
+	f.StringVar(&opts.annotations.file, "annotation-file", "", "`path` of ORAS's annotation JSON ($manifest, $config, per-file keys)")
+	f.StringVar(&opts.exportManifest, "export-manifest", "", "`path` to write the pushed manifest to")
+	f.StringVar(&opts.format, "format", "text", "output format: text or json")
+	f.BoolVar(&opts.reproducible, "reproducible", false, "same inputs give the same manifest digest (no creation time; fixed times in packed folders; SOURCE_DATE_EPOCH sets the time)")
+	f.StringVar(&opts.stac, "stac", "", "build the artifact from this STAC item `file` (one layer per asset)")
+	f.StringVar(&opts.stacIn, "stac-in", "config", "where the STAC item goes: config, layer or both")
+	return cmd
+}
+
+// pushInputs is everything a push needs besides the destination. The explicit-files path
+// (filePushInputs) and the STAC path (stacPushInputs in push_stac.go) both produce one.
+type pushInputs struct {
+	Layers              []ocispec.Descriptor // in manifest order
+	Open                transfer.OpenFunc    // opens a layer's (or a file-backed config's) bytes
+	Config              *ocispec.Descriptor  // nil: the OCI empty config
+	ConfigBytes         []byte               // the config's bytes when small and in memory; else read through Open
+	ManifestAnnotations map[string]string
+	ArtifactType        string
+	Subject             *ocispec.Descriptor // attach: the artifact this one refers to
+	Cleanup             func() // removes temporary files (packed folders); may be nil
+}
+
+func runPush(ctx context.Context, stdio *IO, opts *pushOptions) error {
+	if err := checkFormat(opts.format); err != nil {
+		return err
+	}
+	base, extraTags := target.SplitTags(opts.reference)
+	ref, err := opts.parse(base)
+	if err != nil {
+		return err
+	}
+	for _, t := range extraTags {
+		if err := target.ValidateTag(t); err != nil && !ref.Layout {
+			return usageError{err}
+		}
+	}
+	if err := opts.readPassword(stdio.In, false); err != nil {
+		return err
+	}
+
+	var in *pushInputs
+	if opts.stac != "" {
+		// Contract with the eo engineer: stacPushInputs (push_stac.go) reads opts.stac /
+		// opts.stacIn (and may use opts.fileRefs, opts.annotations, opts.artifactType) and
+		// returns the layers, config and annotations to push; everything after — manifest,
+		// dedup, copy, tags, output — is shared with the explicit-files path below.
+		in, err = stacPushInputs(ctx, opts)
+	} else {
+		in, err = filePushInputs(ctx, opts)
+	}
+	if err != nil {
+		return err
+	}
+	if in.Cleanup != nil {
+		defer in.Cleanup()
+	}
+
+	dst, err := opts.open(ctx, ref)
+	if err != nil {
+		return err
+	}
+	p := newPrinter(stdio.Out, opts.format == "json")
+	mdesc, manifest, stats, err := uploadArtifact(ctx, in, dst, ref, opts.reproducible, opts.remote.Concurrency, p)
+	if err != nil {
+		return err
+	}
+	var tags []string
+	if ref.Reference != "" && !target.IsDigest(ref.Reference) {
+		tags = append(tags, ref.Reference)
+	}
+	for _, t := range extraTags {
+		full := t
+		if ref.Layout {
+			// the seed's layout form keeps "repo:tag" whole: an extra tag replaces the tag part
+			if i := strings.LastIndex(ref.Reference, ":"); i >= 0 {
+				full = ref.Reference[:i+1] + t
+			}
+		}
+		if err := dst.Tag(ctx, mdesc, full); err != nil {
+			return target.Explain(err, ref.With(full))
+		}
+		tags = append(tags, full)
+		p.println("Tagged", full)
+	}
+	p.println(stats.Summary("Pushed"))
+	if opts.format == "json" {
+		if err := writeJSON(stdio.Out, pushJSON(ref, mdesc, tags), false); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdio.Out)
+	} else {
+		fmt.Fprintln(stdio.Out, "Pushed", ref.Display())
+		fmt.Fprintln(stdio.Out, "ArtifactType:", mdesc.ArtifactType)
+		fmt.Fprintln(stdio.Out, "Digest:", mdesc.Digest)
+	}
+	if opts.exportManifest != "" {
+		if err := os.WriteFile(opts.exportManifest, manifest, 0o644); err != nil {
+			return fmt.Errorf("--export-manifest: %w", err)
+		}
+	}
+	return nil
+}
+
+// uploadArtifact builds the manifest for in and copies it with its blobs to dst (tagged
+// ref.Reference when that is a tag), skipping blobs dst already has. Shared by push and attach.
+func uploadArtifact(ctx context.Context, in *pushInputs, dst oras.Target, ref target.Ref, reproducible bool, concurrency int, p *printer) (ocispec.Descriptor, []byte, *transfer.Stats, error) {
+	manifest, err := buildManifest(in, reproducible)
+	if err != nil {
+		return ocispec.Descriptor{}, nil, nil, err
+	}
+	mdesc := content.NewDescriptorFromBytes(ocispec.MediaTypeImageManifest, manifest)
+	mdesc.ArtifactType = in.ArtifactType
+	mdesc.Annotations = in.ManifestAnnotations
+
+	src := transfer.NewSource(in.Open)
+	for _, l := range in.Layers {
+		src.AddBlob(l)
+	}
+	cfg := ocispec.DescriptorEmptyJSON
+	switch {
+	case in.Config == nil:
+		src.AddBytes(cfg, ocispec.DescriptorEmptyJSON.Data)
+	case in.ConfigBytes != nil:
+		cfg = *in.Config
+		src.AddBytes(cfg, in.ConfigBytes)
+	default:
+		cfg = *in.Config
+		src.AddBlob(cfg)
+	}
+	src.AddBytes(mdesc, manifest)
+
+	stats := &transfer.Stats{}
+	topts := transfer.Options{
+		Concurrency: concurrency,
+		Stats:       stats,
+		Events: transfer.Events{
+			Start:   func(d ocispec.Descriptor) { p.status("Uploading", d) },
+			Done:    func(d ocispec.Descriptor) { p.status("Uploaded ", d) },
+			Skipped: func(d ocispec.Descriptor) { p.status("Exists   ", d) },
+			Mounted: func(d ocispec.Descriptor) { p.status("Mounted  ", d) },
+		},
+	}
+	if len(in.Layers) == 0 {
+		p.println("Uploading empty artifact")
+	}
+	tag := ""
+	if ref.Reference != "" && !target.IsDigest(ref.Reference) {
+		tag = ref.Reference
+	}
+	if err := transfer.CopyRoot(ctx, src, mdesc, dst, tag, topts); err != nil {
+		return ocispec.Descriptor{}, nil, nil, explainCopy(err, ref)
+	}
+	stats.Reconcile(append([]ocispec.Descriptor{cfg}, in.Layers...))
+	return mdesc, manifest, stats, nil
+}
+
+// pushJSON is ORAS's --format json output of push.
+func pushJSON(ref target.Ref, d ocispec.Descriptor, tags []string) any {
+	path := repoPath(ref)
+	refs := []string{}
+	for _, t := range tags {
+		refs = append(refs, path+":"+t)
+	}
+	return struct {
+		Reference string `json:"reference"`
+		ocispec.Descriptor
+		ReferenceAsTags []string `json:"referenceAsTags"`
+	}{path + "@" + d.Digest.String(), d, refs}
+}
+
+// explainCopy turns an oras copy error into a one-liner for the side it came from.
+func explainCopy(err error, ref target.Ref) error {
+	var ce *oras.CopyError
+	if errors.As(err, &ce) {
+		err = ce.Err
+	}
+	return target.Explain(err, ref)
+}
+
+// filePushInputs packs the files named on the command line (ORAS's form path[:mediaType]).
+func filePushInputs(ctx context.Context, opts *pushOptions) (*pushInputs, error) {
+	ann, err := opts.annotations.parse()
+	if err != nil {
+		return nil, err
+	}
+	if err := checkMediaType(opts.artifactType); err != nil {
+		return nil, err
+	}
+	// --reproducible or SOURCE_DATE_EPOCH: fixed times inside packed folders
+	modTime, err := sourceDateEpoch()
+	if err != nil {
+		return nil, err
+	}
+	if opts.reproducible {
+		if modTime == nil {
+			t := time.Unix(0, 0).UTC()
+			modTime = &t
+		}
+	}
+	in := &pushInputs{ManifestAnnotations: ann[annotationManifestKey], ArtifactType: opts.artifactType}
+	var blobs []*files.Blob
+	byDigest := map[digest.Digest]*files.Blob{}
+	in.Cleanup = func() {
+		for _, b := range blobs {
+			b.Close()
+		}
+	}
+	in.Open = func(_ context.Context, d ocispec.Descriptor) (io.ReadCloser, error) {
+		b, ok := byDigest[d.Digest]
+		if !ok {
+			return nil, fmt.Errorf("%s: not among the pushed files", d.Digest)
+		}
+		return b.Open()
+	}
+	fail := func(err error) (*pushInputs, error) { in.Cleanup(); return nil, err }
+	seen := map[string]bool{}
+	for _, fr := range opts.fileRefs {
+		p, mt, err := splitFileRef(fr)
+		if err != nil {
+			return fail(err)
+		}
+		if err := checkMediaType(mt); err != nil {
+			return fail(err)
+		}
+		if filepath.IsAbs(p) {
+			return fail(usagef("%s: absolute paths are not allowed as layer names; push a relative path (cd first)", p))
+		}
+		title := filepath.ToSlash(filepath.Clean(p))
+		if a, ok := ann[p]["org.opencontainers.image.title"]; ok {
+			title = a
+		}
+		if _, err := files.CheckTitle(title); err != nil {
+			return fail(usageError{fmt.Errorf("%s: %w", p, err)})
+		}
+		if seen[title] {
+			return fail(usagef("%s: given twice", p))
+		}
+		seen[title] = true
+		b, err := files.Pack(ctx, p, title, mt, files.PackOptions{ModTime: modTime})
+		if err != nil {
+			return fail(err)
+		}
+		blobs = append(blobs, b)
+		byDigest[b.Desc.Digest] = b
+		for k, v := range ann[p] {
+			b.Desc.Annotations[k] = v
+		}
+		in.Layers = append(in.Layers, b.Desc)
+	}
+	if opts.config != "" {
+		p, mt, err := splitFileRef(opts.config)
+		if err != nil {
+			return fail(err)
+		}
+		if mt == "" {
+			mt = mediaTypeUnknownConfig
+		}
+		if err := checkMediaType(mt); err != nil {
+			return fail(err)
+		}
+		d, n, err := files.HashFile(p)
+		if err != nil {
+			return fail(fmt.Errorf("--config: %w", err))
+		}
+		b := &files.Blob{Path: p, Desc: ocispec.Descriptor{MediaType: mt, Digest: d, Size: n, Annotations: ann[annotationConfigKey]}}
+		blobs = append(blobs, b)
+		byDigest[d] = b
+		in.Config = &b.Desc
+	}
+	return in, nil
+}
+
+// buildManifest writes an OCI image manifest (image-spec v1.1): the OCI empty config when
+// none is given, artifactType (ORAS's unknown type when neither it nor a config is given),
+// the empty descriptor as the only layer when there are no files, and the creation time
+// annotation unless reproducible (SOURCE_DATE_EPOCH sets it then).
+func buildManifest(in *pushInputs, reproducible bool) ([]byte, error) {
+	m := ocispec.Manifest{
+		Versioned:    specs.Versioned{SchemaVersion: 2},
+		MediaType:    ocispec.MediaTypeImageManifest,
+		ArtifactType: in.ArtifactType,
+		Layers:       in.Layers,
+		Subject:      in.Subject,
+	}
+	if in.Config != nil {
+		m.Config = *in.Config
+	} else {
+		m.Config = ocispec.DescriptorEmptyJSON // with "data": "e30=", as ORAS writes it
+		if m.ArtifactType == "" {
+			m.ArtifactType = mediaTypeUnknownArtifact
+		}
+	}
+	if len(m.Layers) == 0 {
+		m.Layers = []ocispec.Descriptor{ocispec.DescriptorEmptyJSON}
+	}
+	ann := map[string]string{}
+	for k, v := range in.ManifestAnnotations {
+		ann[k] = v
+	}
+	if _, ok := ann[ocispec.AnnotationCreated]; !ok {
+		epoch, err := sourceDateEpoch()
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case epoch != nil:
+			ann[ocispec.AnnotationCreated] = epoch.Format(time.RFC3339)
+		case !reproducible:
+			ann[ocispec.AnnotationCreated] = time.Now().UTC().Format(time.RFC3339)
+		}
+	}
+	if len(ann) > 0 {
+		m.Annotations = ann
+	}
+	in.ManifestAnnotations = m.Annotations
+	in.ArtifactType = m.ArtifactType
+	return json.Marshal(m)
+}

@@ -1,0 +1,223 @@
+package registry
+
+import (
+	"encoding/json"
+	"fmt"
+	"log"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// Options configure a Handler; the zero value serves anonymously.
+type Options struct {
+	// Auth, if set, protects push and delete (and everything with Private) by basic auth.
+	Auth *Htpasswd
+	// Private also requires authentication to pull.
+	Private bool
+	// Log receives internal errors; nil discards them.
+	Log *log.Logger
+}
+
+// Handler serves the distribution spec over FS storage.
+type Handler struct {
+	fs  *FS
+	opt Options
+}
+
+// New returns the registry handler for storage fs.
+func New(fs *FS, opt Options) *Handler { return &Handler{fs: fs, opt: opt} }
+
+type handlerFunc func(w http.ResponseWriter, r *http.Request, rt route) error
+
+// routes maps an endpoint and method to its handler.
+func (h *Handler) routes(k kind, method string) handlerFunc {
+	switch k {
+	case kindBase:
+		if method == http.MethodGet || method == http.MethodHead {
+			return h.base
+		}
+	case kindCatalog:
+		if method == http.MethodGet || method == http.MethodHead {
+			return h.catalog
+		}
+	case kindBlob:
+		switch method {
+		case http.MethodGet, http.MethodHead:
+			return h.getBlob
+		case http.MethodDelete:
+			return h.deleteBlob
+		}
+	case kindUploads:
+		if method == http.MethodPost {
+			return h.startUpload
+		}
+	case kindUpload:
+		switch method {
+		case http.MethodGet, http.MethodHead:
+			return h.uploadStatus
+		case http.MethodPatch:
+			return h.patchUpload
+		case http.MethodPut:
+			return h.putUpload
+		case http.MethodDelete:
+			return h.cancelUpload
+		}
+	case kindManifest:
+		switch method {
+		case http.MethodGet, http.MethodHead:
+			return h.getManifest
+		case http.MethodPut:
+			return h.putManifest
+		case http.MethodDelete:
+			return h.deleteManifest
+		}
+	case kindTags:
+		if method == http.MethodGet || method == http.MethodHead {
+			return h.tags
+		}
+	case kindReferrers:
+		if method == http.MethodGet || method == http.MethodHead {
+			return h.referrers
+		}
+	}
+	return nil
+}
+
+// ServeHTTP routes the request, checks auth and name, and writes any error the endpoint
+// returns as the spec's JSON error.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Docker-Distribution-Api-Version", "registry/2.0")
+	rt := parseRoute(r.URL.Path)
+	err := h.authorize(w, r, rt)
+	if err == nil {
+		err = h.dispatch(w, r, rt)
+	}
+	if err != nil {
+		if _, _, ok := codeOf(err); !ok && h.opt.Log != nil {
+			h.opt.Log.Printf("%s %s: %v", r.Method, r.URL.Path, err)
+		}
+		writeError(w, r, err)
+	}
+}
+
+func (h *Handler) dispatch(w http.ResponseWriter, r *http.Request, rt route) error {
+	if rt.kind == kindNone {
+		return errf(ErrNameUnknown, "no endpoint %s", r.URL.Path)
+	}
+	if rt.kind != kindBase && rt.kind != kindCatalog && !validName(rt.name) {
+		return errf(ErrNameInvalid, "%q", rt.name)
+	}
+	f := h.routes(rt.kind, r.Method)
+	if f == nil {
+		return errf(ErrUnsupported, "%s %s", r.Method, r.URL.Path)
+	}
+	return f(w, r, rt)
+}
+
+func (h *Handler) base(w http.ResponseWriter, r *http.Request, _ route) error {
+	return writeJSON(w, r, http.StatusOK, "application/json", struct{}{})
+}
+
+// writeJSON answers v as JSON with status and content type.
+func writeJSON(w http.ResponseWriter, r *http.Request, status int, contentType string, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		w.Write(data)
+	}
+	return nil
+}
+
+// page applies the n and last query parameters to a sorted list and sets the Link header for
+// the next page (https://github.com/opencontainers/distribution-spec/blob/v1.1.1/spec.md#listing-tags).
+func page(w http.ResponseWriter, r *http.Request, all []string) ([]string, error) {
+	q := r.URL.Query()
+	last := q.Get("last")
+	out := make([]string, 0, len(all))
+	for _, s := range all {
+		if last == "" || s > last {
+			out = append(out, s)
+		}
+	}
+	if ns := q.Get("n"); ns != "" {
+		n, err := strconv.Atoi(ns)
+		if err == nil && n >= 0 && n < len(out) { // an n that is not a count is ignored
+			out = out[:n]
+			if n > 0 {
+				next := url.Values{"n": {ns}, "last": {out[n-1]}}
+				w.Header().Set("Link", fmt.Sprintf("<%s?%s>; rel=\"next\"", r.URL.Path, next.Encode()))
+			}
+		}
+	}
+	return out, nil
+}
+
+func (h *Handler) catalog(w http.ResponseWriter, r *http.Request, _ route) error {
+	names, err := h.fs.Catalog(r.Context())
+	if err != nil {
+		return err
+	}
+	names, err = page(w, r, names)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, r, http.StatusOK, "application/json", map[string][]string{"repositories": names})
+}
+
+func (h *Handler) tags(w http.ResponseWriter, r *http.Request, rt route) error {
+	repo, err := h.fs.Repo(rt.name, false)
+	if err != nil {
+		return err
+	}
+	var tags []string
+	if err := repo.Tags(r.Context(), "", func(ts []string) error {
+		for _, t := range ts {
+			if validTag(t) { // a layout may also hold ref.names such as "eo/products:v1"
+				tags = append(tags, t)
+			}
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	tags, err = page(w, r, tags)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, r, http.StatusOK, "application/json", struct {
+		Name string   `json:"name"`
+		Tags []string `json:"tags"`
+	}{rt.name, tags})
+}
+
+// isWrite reports whether a request changes the registry.
+func isWrite(r *http.Request) bool {
+	return r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != http.MethodOptions
+}
+
+func (h *Handler) authorize(w http.ResponseWriter, r *http.Request, rt route) error {
+	a := h.opt.Auth
+	if a == nil {
+		return nil
+	}
+	user, pass, hasCreds := r.BasicAuth()
+	needed := isWrite(r) || h.opt.Private || rt.kind == kindBase
+	if hasCreds && a.Check(user, pass) {
+		return nil
+	}
+	if !hasCreds && !needed {
+		return nil
+	}
+	w.Header().Set("WWW-Authenticate", fmt.Sprintf("Basic realm=%q", a.Realm))
+	if hasCreds {
+		return errf(ErrUnauthorized, "invalid username or password")
+	}
+	return errf(ErrUnauthorized, "%s %s", r.Method, strings.TrimPrefix(r.URL.Path, "/v2/"))
+}

@@ -1,0 +1,219 @@
+// Package transfer copies artifacts between any two targets (OCI layouts, registries) on top
+// of oras-go's graph copy: every node is checked with Exists (HEAD) before it is sent, blobs
+// are mounted across repositories of one registry instead of re-uploaded, referrers are
+// carried with -r, and Stats counts what was sent and what was skipped for the summary line.
+package transfer
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"oras.land/oras-go/v2"
+	"oras.land/oras-go/v2/content"
+	"oras.land/oras-go/v2/registry"
+	"oras.land/oras-go/v2/registry/remote"
+)
+
+// Stats counts a transfer. Safe for concurrent use.
+type Stats struct {
+	Sent, SentBytes       atomic.Int64 // nodes copied and their bytes
+	Skipped, SkippedBytes atomic.Int64 // nodes already at the destination
+	Mounted, MountedBytes atomic.Int64 // blobs mounted from another repository
+	Manifests             atomic.Int64 // manifests and indexes sent (not counted as blobs)
+
+	mu   sync.Mutex
+	seen map[digest.Digest]bool
+}
+
+// Reconcile counts as skipped every blob of the artifact that the copy never visited: when
+// the destination already holds a manifest, oras-go skips its whole subtree without a call
+// per blob.
+func (s *Stats) Reconcile(blobs []ocispec.Descriptor) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, b := range blobs {
+		if s.seen[b.Digest] {
+			continue
+		}
+		if s.seen == nil {
+			s.seen = map[digest.Digest]bool{}
+		}
+		s.seen[b.Digest] = true
+		s.Skipped.Add(1)
+		s.SkippedBytes.Add(b.Size)
+	}
+}
+
+func (s *Stats) mark(d digest.Digest) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.seen == nil {
+		s.seen = map[digest.Digest]bool{}
+	}
+	if s.seen[d] {
+		return false
+	}
+	s.seen[d] = true
+	return true
+}
+
+// count adds d to the sent or skipped totals; manifests are counted apart, so "blobs"
+// means content blobs (layers and configs) only.
+func (s *Stats) count(d ocispec.Descriptor, skipped bool) {
+	if !s.mark(d.Digest) {
+		return
+	}
+	switch {
+	case isManifest(d.MediaType) && !skipped:
+		s.Manifests.Add(1)
+	case isManifest(d.MediaType):
+	case skipped:
+		s.Skipped.Add(1)
+		s.SkippedBytes.Add(d.Size)
+	default:
+		s.Sent.Add(1)
+		s.SentBytes.Add(d.Size)
+	}
+}
+
+func isManifest(mt string) bool {
+	switch mt {
+	case ocispec.MediaTypeImageManifest, ocispec.MediaTypeImageIndex,
+		"application/vnd.docker.distribution.manifest.v2+json",
+		"application/vnd.docker.distribution.manifest.list.v2+json",
+		"application/vnd.oci.artifact.manifest.v1+json":
+		return true
+	}
+	return false
+}
+
+// Summary is the one-line account printed after push and cp, e.g.
+// "Pushed 3 blobs (1048576 bytes), skipped 1 existing (2 bytes)".
+func (s *Stats) Summary(verb string) string {
+	line := fmt.Sprintf("%s %d blobs (%d bytes), skipped %d existing (%d bytes)", verb,
+		s.Sent.Load(), s.SentBytes.Load(), s.Skipped.Load(), s.SkippedBytes.Load())
+	if n := s.Mounted.Load(); n > 0 {
+		line += fmt.Sprintf(", mounted %d (%d bytes)", n, s.MountedBytes.Load())
+	}
+	return line
+}
+
+// Events are optional callbacks for progress lines (ORAS's "Uploading", "Exists", …).
+type Events struct {
+	Start   func(ocispec.Descriptor) // about to send
+	Done    func(ocispec.Descriptor) // sent
+	Skipped func(ocispec.Descriptor) // already there
+	Mounted func(ocispec.Descriptor) // mounted from another repository
+}
+
+// Options tune a copy. The zero value copies with oras-go's default concurrency.
+type Options struct {
+	Concurrency int
+	Referrers   bool // also copy the referrers of the root, recursively (cp -r)
+	Events      Events
+	Stats       *Stats // filled when set
+}
+
+func (o *Options) graphOptions(src content.ReadOnlyStorage, dst content.Storage) oras.CopyGraphOptions {
+	if o.Stats == nil {
+		o.Stats = &Stats{}
+	}
+	st, ev := o.Stats, o.Events
+	g := oras.CopyGraphOptions{
+		Concurrency: o.Concurrency,
+		PreCopy: func(_ context.Context, d ocispec.Descriptor) error {
+			if ev.Start != nil {
+				ev.Start(d)
+			}
+			return nil
+		},
+		PostCopy: func(_ context.Context, d ocispec.Descriptor) error {
+			st.count(d, false)
+			if ev.Done != nil {
+				ev.Done(d)
+			}
+			return nil
+		},
+		OnCopySkipped: func(_ context.Context, d ocispec.Descriptor) error {
+			st.count(d, true)
+			if ev.Skipped != nil {
+				ev.Skipped(d)
+			}
+			return nil
+		},
+		OnMounted: func(_ context.Context, d ocispec.Descriptor) error {
+			st.mark(d.Digest)
+			st.Mounted.Add(1)
+			st.MountedBytes.Add(d.Size)
+			if ev.Mounted != nil {
+				ev.Mounted(d)
+			}
+			return nil
+		},
+	}
+	if from := mountSource(src, dst); from != "" {
+		g.MountFrom = func(context.Context, ocispec.Descriptor) ([]string, error) { return []string{from}, nil }
+	}
+	return g
+}
+
+// mountSource is the source repository name when src and dst are two repositories of the
+// same registry, so blobs can be mounted (POST ?mount=&from=) instead of uploaded.
+func mountSource(src content.ReadOnlyStorage, dst content.Storage) string {
+	s, ok1 := src.(*remote.Repository)
+	d, ok2 := dst.(*remote.Repository)
+	if !ok1 || !ok2 || s.Reference.Registry != d.Reference.Registry || s.Reference.Repository == d.Reference.Repository {
+		return ""
+	}
+	return s.Reference.Repository
+}
+
+// Copy copies the artifact srcRef of src (and everything it references) to dst, tagging it
+// dstRef (a tag, or a digest to push untagged). With o.Referrers the root's referrers come
+// along. It returns the root descriptor.
+func Copy(ctx context.Context, src oras.ReadOnlyGraphTarget, srcRef string, dst oras.Target, dstRef string, o Options) (ocispec.Descriptor, error) {
+	g := o.graphOptions(src, dst)
+	if o.Referrers {
+		eo := oras.ExtendedCopyOptions{ExtendedCopyGraphOptions: oras.ExtendedCopyGraphOptions{
+			CopyGraphOptions: g,
+			FindPredecessors: func(ctx context.Context, s content.ReadOnlyGraphStorage, d ocispec.Descriptor) ([]ocispec.Descriptor, error) {
+				return registry.Referrers(ctx, s, d, "")
+			},
+		}}
+		return oras.ExtendedCopy(ctx, src, srcRef, dst, dstRef, eo)
+	}
+	return oras.Copy(ctx, src, srcRef, dst, dstRef, oras.CopyOptions{CopyGraphOptions: g})
+}
+
+// CopyRoot copies the graph under root from src to dst and, when dstRef is not empty, tags
+// it (pushing the root by reference where the destination can, to save a round trip).
+func CopyRoot(ctx context.Context, src oras.ReadOnlyTarget, root ocispec.Descriptor, dst oras.Target, dstRef string, o Options) error {
+	if dstRef == "" {
+		return oras.CopyGraph(ctx, src, dst, root, o.graphOptions(src, dst))
+	}
+	_, err := oras.Copy(ctx, src, root.Digest.String(), dst, dstRef, oras.CopyOptions{CopyGraphOptions: o.graphOptions(src, dst)})
+	return err
+}
+
+// ReconcileRoot reads root (an image manifest) from src and counts its config and layers
+// that the copy never visited as skipped (see Stats.Reconcile). Other roots are left alone.
+func ReconcileRoot(ctx context.Context, src content.Fetcher, root ocispec.Descriptor, s *Stats) error {
+	if root.MediaType != ocispec.MediaTypeImageManifest {
+		return nil
+	}
+	b, err := content.FetchAll(ctx, src, root)
+	if err != nil {
+		return err
+	}
+	var m ocispec.Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return err
+	}
+	s.Reconcile(append([]ocispec.Descriptor{m.Config}, m.Layers...))
+	return nil
+}

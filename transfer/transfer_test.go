@@ -1,0 +1,186 @@
+package transfer_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/opencontainers/image-spec/specs-go"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"oras.land/oras-go/v2"
+	"oras.land/oras-go/v2/content"
+	"oras.land/oras-go/v2/registry"
+
+	eoregistry "github.com/eopack/eopack/registry"
+	"github.com/eopack/eopack/target"
+	"github.com/eopack/eopack/transfer"
+)
+
+// artifact builds a small artifact (two layers, empty config, optional subject) in a Source.
+func artifact(t *testing.T, subject *ocispec.Descriptor, payload ...string) (*transfer.Source, ocispec.Descriptor) {
+	t.Helper()
+	src := transfer.NewSource(nil)
+	var layers []ocispec.Descriptor
+	for i, p := range payload {
+		d := content.NewDescriptorFromBytes("image/tiff", []byte(p))
+		d.Annotations = map[string]string{ocispec.AnnotationTitle: "b" + string(rune('0'+i)) + ".tif"}
+		src.AddBytes(d, []byte(p))
+		layers = append(layers, d)
+	}
+	src.AddBytes(ocispec.DescriptorEmptyJSON, ocispec.DescriptorEmptyJSON.Data)
+	m := ocispec.Manifest{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageManifest,
+		ArtifactType: "application/vnd.test", Config: ocispec.DescriptorEmptyJSON, Layers: layers, Subject: subject}
+	b, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := content.NewDescriptorFromBytes(ocispec.MediaTypeImageManifest, b)
+	md.ArtifactType = m.ArtifactType
+	src.AddBytes(md, b)
+	return src, md
+}
+
+func startRegistry(t *testing.T) string {
+	t.Helper()
+	fs, err := eoregistry.NewFS(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(eoregistry.New(fs, eoregistry.Options{}))
+	t.Cleanup(srv.Close)
+	return strings.TrimPrefix(srv.URL, "http://")
+}
+
+func open(t *testing.T, s string, layout bool) oras.GraphTarget {
+	t.Helper()
+	r, err := target.Parse(s, layout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := target.Open(context.Background(), r, target.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+func TestLayoutRegistryLayoutRoundTripAndDedup(t *testing.T) {
+	ctx := context.Background()
+	host := startRegistry(t)
+	l1 := open(t, t.TempDir()+"/l1", true)
+	src, md := artifact(t, nil, "band four", "band eight")
+	st := &transfer.Stats{}
+	if err := transfer.CopyRoot(ctx, src, md, l1, "eo/products:v1", transfer.Options{Stats: st}); err != nil {
+		t.Fatal(err)
+	}
+	if st.Sent.Load() != 3 || st.Manifests.Load() != 1 {
+		t.Fatalf("push: %s, manifests %d", st.Summary("Pushed"), st.Manifests.Load())
+	}
+	reg := open(t, host+"/eo/products", false)
+	st = &transfer.Stats{}
+	root, err := transfer.Copy(ctx, l1, "eo/products:v1", reg, "v1", transfer.Options{Stats: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if root.Digest != md.Digest || st.SentBytes.Load() != int64(len("band four")+len("band eight")+2) {
+		t.Fatalf("copy to registry: root %s, %s", root.Digest, st.Summary("Copied"))
+	}
+	// second copy sends no blob bytes
+	st = &transfer.Stats{}
+	if _, err := transfer.Copy(ctx, l1, "eo/products:v1", reg, "v1", transfer.Options{Stats: st}); err != nil {
+		t.Fatal(err)
+	}
+	if err := transfer.ReconcileRoot(ctx, l1, md, st); err != nil {
+		t.Fatal(err)
+	}
+	if st.SentBytes.Load() != 0 || st.Skipped.Load() != 3 {
+		t.Fatalf("second copy: %s", st.Summary("Copied"))
+	}
+	l2 := open(t, t.TempDir()+"/l2", true)
+	if _, err := transfer.Copy(ctx, reg, "v1", l2, "eo/products:v1", transfer.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := content.FetchAll(ctx, src, md)
+	d2, err := l2.Resolve(ctx, "eo/products:v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := content.FetchAll(ctx, l2, d2)
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("manifest changed on the way: %v", err)
+	}
+}
+
+func TestMountAcrossRepositories(t *testing.T) {
+	ctx := context.Background()
+	host := startRegistry(t)
+	a, b := open(t, host+"/eo/a", false), open(t, host+"/eo/b", false)
+	src, md := artifact(t, nil, "some band")
+	if err := transfer.CopyRoot(ctx, src, md, a, "v1", transfer.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	st := &transfer.Stats{}
+	if _, err := transfer.Copy(ctx, a, "v1", b, "v1", transfer.Options{Stats: st}); err != nil {
+		t.Fatal(err)
+	}
+	if st.Mounted.Load() != 2 || st.SentBytes.Load() != 0 {
+		t.Fatalf("want 2 mounted blobs, got %s", st.Summary("Copied"))
+	}
+}
+
+func TestReferrersComeAlong(t *testing.T) {
+	ctx := context.Background()
+	host := startRegistry(t)
+	l := open(t, t.TempDir()+"/l", true)
+	src, md := artifact(t, nil, "band")
+	if err := transfer.CopyRoot(ctx, src, md, l, "v1", transfer.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	subj := ocispec.Descriptor{MediaType: md.MediaType, Digest: md.Digest, Size: md.Size}
+	rsrc, rmd := artifact(t, &subj, "signature")
+	if err := transfer.CopyRoot(ctx, rsrc, rmd, l, "", transfer.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	reg := open(t, host+"/eo/products", false)
+	if _, err := transfer.Copy(ctx, l, "v1", reg, "v1", transfer.Options{Referrers: true}); err != nil {
+		t.Fatal(err)
+	}
+	refs, err := registry.Referrers(ctx, reg, subj, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(refs) != 1 || refs[0].Digest != rmd.Digest {
+		t.Fatalf("referrers at destination = %v, want %s", refs, rmd.Digest)
+	}
+	// without -r the referrer stays behind
+	reg2 := open(t, host+"/eo/other", false)
+	if _, err := transfer.Copy(ctx, l, "v1", reg2, "v1", transfer.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if refs, _ := registry.Referrers(ctx, reg2, subj, ""); len(refs) != 0 {
+		t.Fatalf("referrers copied without -r: %v", refs)
+	}
+}
+
+func TestSourceServesOnlyWhatItHolds(t *testing.T) {
+	src, md := artifact(t, nil, "x")
+	if ok, _ := src.Exists(context.Background(), md); !ok {
+		t.Fatal("manifest missing")
+	}
+	other := content.NewDescriptorFromBytes("a/b", []byte("nope"))
+	if _, err := src.Fetch(context.Background(), other); err == nil {
+		t.Fatal("fetched unknown blob")
+	}
+	rc, err := src.Fetch(context.Background(), md)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	if b, _ := io.ReadAll(rc); len(b) != int(md.Size) {
+		t.Fatalf("manifest bytes %d", len(b))
+	}
+}
