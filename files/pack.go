@@ -88,7 +88,7 @@ func Pack(ctx context.Context, p, title, mediaType string, o PackOptions) (*Blob
 	if !fi.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s: not a regular file or directory", p)
 	}
-	d, n, err := HashFile(p)
+	d, n, err := HashFileCached(p)
 	if err != nil {
 		return nil, err
 	}
@@ -111,7 +111,9 @@ func HashFile(p string) (digest.Digest, int64, error) {
 	}
 	defer f.Close()
 	dg := digest.Canonical.Digester()
-	n, err := io.Copy(dg.Hash(), f)
+	buf := bufPool.Get().(*[]byte)
+	defer bufPool.Put(buf)
+	n, err := io.CopyBuffer(dg.Hash(), struct{ io.Reader }{f}, *buf)
 	if err != nil {
 		return "", 0, fmt.Errorf("reading %s: %w", p, err)
 	}

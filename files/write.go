@@ -137,7 +137,7 @@ func Verify(ctx context.Context, dst io.Writer, r io.Reader, desc ocispec.Descri
 		return fmt.Errorf("%s: %w", desc.Digest, err)
 	}
 	v := desc.Digest.Verifier()
-	n, err := io.Copy(io.MultiWriter(dst, v), &ctxReader{ctx: ctx, r: io.LimitReader(r, desc.Size+1)})
+	n, err := teeCopy(dst, v, &ctxReader{ctx: ctx, r: io.LimitReader(r, desc.Size+1)})
 	if err != nil {
 		return err
 	}

@@ -11,9 +11,12 @@ import (
 // Info is what eopack knows about one GeoTIFF after reading its header and IFDs.
 type Info struct {
 	Width, Height int
-	Bands         int    // SamplesPerPixel of the full-resolution image
-	Photometric   int    // PhotometricInterpretation (1 min-is-black, 2 RGB, …)
-	DataType      string // STAC data_type: uint8, int16, uint16, int32, float32, …
+	Bands         int // SamplesPerPixel of the full-resolution image
+	Photometric   int // PhotometricInterpretation (1 min-is-black, 2 RGB, …)
+	// BandDescriptions are GDAL's band descriptions (GDAL_METADATA), one per band, "" where
+	// a band has none; nil when the file has none at all.
+	BandDescriptions []string
+	DataType         string // STAC data_type: uint8, int16, uint16, int32, float32, …
 	// Transform is the affine pixel→CRS transform in STAC proj:transform order
 	// [a, b, c, d, e, f]: x = a·col + b·row + c, y = d·col + e·row + f (pixel corners).
 	Transform [6]float64
@@ -58,6 +61,9 @@ func Read(r io.ReaderAt, size int64) (*Info, error) {
 		return nil, err
 	}
 	info.Photometric = int(photo)
+	if info.Bands < 1<<16 {
+		info.BandDescriptions = f.bandDescriptions(main, info.Bands)
+	}
 	if info.DataType, err = f.dataType(main); err != nil {
 		return nil, err
 	}
@@ -165,13 +171,15 @@ func (f *file) transform(d ifd, keys geoKeys) ([6]float64, error) {
 // cogLayout reports whether the file is laid out as a Cloud-Optimized GeoTIFF, following
 // GDAL's validator but stricter on tiling: the full-resolution image and its overviews are
 // tiled, and every IFD precedes the first byte of image data (so a reader gets all the
-// structure with one small range request). GDAL's
-// "LAYOUT=IFDS_BEFORE_DATA" ghost area is accepted as the writer's own statement of this.
+// structure with one small range request), and GDAL's ghost header does not say the file
+// was edited in place after being written as a COG (KNOWN_INCOMPATIBLE_EDITION=YES).
 func (f *file) cogLayout(info *Info) (bool, error) {
 	if !info.Tiled {
 		return false, nil
 	}
-	ghost := strings.Contains(string(f.header), "LAYOUT=IFDS_BEFORE_DATA")
+	if strings.Contains(string(f.header), "KNOWN_INCOMPATIBLE_EDITION=YES") {
+		return false, nil // GDAL's ghost header: the file was edited after it was written as a COG
+	}
 	var lastIFD uint64
 	firstData := uint64(math.MaxUint64)
 	for i, d := range f.ifds {
@@ -200,9 +208,6 @@ func (f *file) cogLayout(info *Info) (bool, error) {
 				firstData = o
 			}
 		}
-	}
-	if ghost {
-		return true, nil
 	}
 	return lastIFD <= firstData, nil
 }

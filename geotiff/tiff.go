@@ -8,9 +8,9 @@
 // a binding needs cgo and libproj on every machine that runs eopack (and breaks static,
 // cross-compiled release binaries), while the footprints eopack needs are almost always
 // UTM-family transverse Mercator grids on WGS84 or on GRS80-based datums (SIRGAS 2000,
-// ETRS89, NAD83, GDA94/2020) whose transformation to WGS84 is the null transformation PROJ
-// itself uses. The Krüger series to order n⁶ is accurate to well under a millimetre within
-// the zone. Other CRSs return ErrUnsupportedCRS so callers can ask for an explicit bbox.
+// ETRS89, NAD83, GDA94/2020) whose EPSG transformation to WGS84 is a null shift (what PROJ
+// does for SIRGAS 2000; metre-level for the others). The Krüger series to order n⁶ is
+// accurate to well under a millimetre within the zone. Other CRSs return ErrUnsupportedCRS so callers can ask for an explicit bbox.
 //
 // References: TIFF 6.0; BigTIFF (https://www.awaresystems.be/imaging/tiff/bigtiff.html);
 // OGC GeoTIFF 1.1 (19-008r4); GDAL's COG layout (https://gdal.org/drivers/raster/cog.html).

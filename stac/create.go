@@ -35,7 +35,8 @@ type CreateOptions struct {
 }
 
 // Create builds a STAC 1.1 Item describing GeoTIFF files: one asset per file (keyed by the
-// file's stem) with band names, data type and COG-or-GeoTIFF type; projection fields on the
+// file's stem) with band names (GDAL's band descriptions when present, else the file's stem,
+// suffixed _bN for multi-band files), data type and COG-or-GeoTIFF type; projection fields on the
 // item when all files share a grid, else on each asset; bbox and geometry in WGS84.
 func Create(files []string, o CreateOptions) (*Item, error) {
 	if len(files) == 0 {
@@ -151,6 +152,9 @@ func newAsset(key, href string, info *geotiff.Info) *Asset {
 		band := Band{Name: key, DataType: info.DataType}
 		if info.Bands > 1 {
 			band.Name = fmt.Sprintf("%s_b%d", key, b)
+		}
+		if len(info.BandDescriptions) >= b && info.BandDescriptions[b-1] != "" {
+			band.Name = info.BandDescriptions[b-1]
 		}
 		if info.Bands == 3 && info.Photometric == 2 {
 			band.CommonName = []string{"red", "green", "blue"}[b-1]

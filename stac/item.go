@@ -115,8 +115,12 @@ func jsonNames(t reflect.Type) map[string]bool {
 	return names
 }
 
+// unmarshalKeep decodes b into v (numbers as json.Number, so they round-trip exactly) and
+// keeps the members v has no field for in extra.
 func unmarshalKeep(b []byte, v any, extra *map[string]json.RawMessage) error {
-	if err := json.Unmarshal(b, v); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
 		return err
 	}
 	var all map[string]json.RawMessage

@@ -16,7 +16,7 @@ const itemJSON = `{
   "type": "Feature", "stac_version": "1.1.0", "id": "scene-1", "collection": "landsat",
   "stac_extensions": ["https://stac-extensions.github.io/eo/v2.0.0/schema.json"],
   "geometry": null, "bbox": [-35, -8.1, -34.8, -7.9],
-  "properties": {"datetime": "2001-06-01T12:00:00Z", "custom:keep": 7},
+  "properties": {"datetime": "2001-06-01T12:00:00Z", "custom:keep": 7, "custom:big": 12345678901234567890},
   "links": [{"rel": "collection", "href": "collection.json"}],
   "assets": {
     "B04": {"href": "./bands/B04.tif", "type": "image/tiff; application=geotiff; profile=cloud-optimized",
@@ -75,6 +75,9 @@ func TestPlanProduct(t *testing.T) {
 	}
 	if assets["B04"].(map[string]any)["file:size"] != float64(5) || back["properties"].(map[string]any)["custom:keep"] != float64(7) {
 		t.Errorf("unknown fields lost: %s", p.ItemJSON)
+	}
+	if !strings.Contains(string(p.ItemJSON), "12345678901234567890") {
+		t.Errorf("large number not kept exactly: %s", p.ItemJSON)
 	}
 }
 

@@ -18,7 +18,8 @@ func TestStacCreateMatchesGDAL(t *testing.T) {
 	dir := t.TempDir()
 	copyFile(t, filepath.Join(testpeer.SharedDir(), "data", "L7_ETMs.tif"), filepath.Join(dir, "L7_ETMs.tif"))
 	gdal(t, dir, "gdal_translate", "-q", "-of", "COG", "L7_ETMs.tif", "L7_cog.tif")
-	for _, name := range []string{"L7_ETMs.tif", "L7_cog.tif"} {
+	gdal(t, dir, "gdal_translate", "-q", "-of", "COG", "-co", "BIGTIFF=YES", "L7_ETMs.tif", "L7_bigtiff.tif")
+	for _, name := range []string{"L7_ETMs.tif", "L7_cog.tif", "L7_bigtiff.tif"} {
 		testpeer.Run(t, dir, testpeer.Eopack(t), "stac", "create", name, "-o", "item.json", "--datetime", "2001-06-01T12:57:00Z")
 		validate(t, filepath.Join(dir, "item.json"))
 		item := readJSON(t, filepath.Join(dir, "item.json"))
@@ -70,7 +71,7 @@ func TestStacCreateMatchesGDAL(t *testing.T) {
 		key := strings.TrimSuffix(name, ".tif")
 		asset := item["assets"].(map[string]any)[key].(map[string]any)
 		wantType := "image/tiff; application=geotiff"
-		if name == "L7_cog.tif" {
+		if name != "L7_ETMs.tif" {
 			wantType += "; profile=cloud-optimized"
 		}
 		if asset["type"] != wantType {
@@ -222,5 +223,40 @@ func TestStacCreateUnsupportedCRSNeedsBBox(t *testing.T) {
 	item := readJSON(t, filepath.Join(dir, "item.json"))
 	if item["properties"].(map[string]any)["proj:code"] != "EPSG:3857" || item["bbox"].([]any)[0].(float64) != -34.91 {
 		t.Errorf("item %v", item)
+	}
+}
+
+// TestStacCreateEditedCOGIsPlainGeoTIFF: a COG whose IFD GDAL rewrote at the end of the file
+// (gdal_edit.py) is no longer cloud-optimized, and stac create says so in the asset type.
+func TestStacCreateEditedCOGIsPlainGeoTIFF(t *testing.T) {
+	dir := t.TempDir()
+	copyFile(t, filepath.Join(testpeer.SharedDir(), "data", "L7_ETMs.tif"), filepath.Join(dir, "L7_ETMs.tif"))
+	gdal(t, dir, "gdal_translate", "-q", "-b", "1", "-of", "COG", "L7_ETMs.tif", "B1.tif")
+	gdal(t, dir, "gdal_edit.py", "-mo", "EDITED=yes", "B1.tif")
+	testpeer.Run(t, dir, testpeer.Eopack(t), "stac", "create", "B1.tif", "-o", "item.json", "--datetime", "2001-06-01T12:57:00Z")
+	item := readJSON(t, filepath.Join(dir, "item.json"))
+	if typ := item["assets"].(map[string]any)["B1"].(map[string]any)["type"]; typ != "image/tiff; application=geotiff" {
+		t.Errorf("edited COG has type %q", typ)
+	}
+}
+
+// TestStacCreateBandDescriptions: GDAL band descriptions become the STAC band names.
+func TestStacCreateBandDescriptions(t *testing.T) {
+	dir := t.TempDir()
+	copyFile(t, filepath.Join(testpeer.SharedDir(), "data", "L7_ETMs.tif"), filepath.Join(dir, "L7_ETMs.tif"))
+	gdal(t, dir, "gdalbuildvrt", "-q", "-b", "1", "-b", "2", "two.vrt", "L7_ETMs.tif")
+	vrt, err := os.ReadFile(filepath.Join(dir, "two.vrt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := strings.Replace(string(vrt), `band="1">`, `band="1"><Description>blue</Description>`, 1)
+	s = strings.Replace(s, `band="2">`, `band="2"><Description>green</Description>`, 1)
+	os.WriteFile(filepath.Join(dir, "two.vrt"), []byte(s), 0o644)
+	gdal(t, dir, "gdal_translate", "-q", "-of", "COG", "two.vrt", "two.tif")
+	testpeer.Run(t, dir, testpeer.Eopack(t), "stac", "create", "two.tif", "-o", "item.json", "--datetime", "2001-06-01T12:57:00Z")
+	validate(t, filepath.Join(dir, "item.json"))
+	bands := readJSON(t, filepath.Join(dir, "item.json"))["assets"].(map[string]any)["two"].(map[string]any)["bands"].([]any)
+	if len(bands) != 2 || bands[0].(map[string]any)["name"] != "blue" || bands[1].(map[string]any)["name"] != "green" {
+		t.Errorf("bands %v", bands)
 	}
 }

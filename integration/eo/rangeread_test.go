@@ -80,6 +80,12 @@ func TestGDALRangeReadsFromServe(t *testing.T) {
 		t.Fatalf("inspect: %v %+v", err, sum)
 	}
 	proxy := newCountingProxy(t, srv.Host())
+	// inspect reads the manifest only: a few KiB, not the 40+ MB layer.
+	testpeer.Run(t, "", eopack, "inspect", strings.TrimPrefix(proxy.URL, "http://")+"/eo/big:v1")
+	if b := proxy.bytes.Load(); b == 0 || b > 64<<10 {
+		t.Errorf("inspect moved %d bytes", b)
+	}
+	proxy.reset()
 	src := "/vsicurl/" + proxy.URL + "/v2/eo/big/blobs/" + sum.Assets[0].Digest
 
 	info := gdal(t, dir, "gdalinfo", src)

@@ -127,13 +127,9 @@ func runCopy(ctx context.Context, stdio *IO, opts *copyOptions) error {
 		tags = append(tags, dstRef.Reference)
 	}
 	for _, t := range extraTags {
-		full := t
-		if dstRef.Layout {
-			if i := strings.LastIndex(dstRef.Reference, ":"); i >= 0 {
-				full = dstRef.Reference[:i+1] + t
-			}
-		} else if err := target.ValidateTag(t); err != nil {
-			return usageError{err}
+		full, err := extraTag(dstRef, t)
+		if err != nil {
+			return err
 		}
 		if err := dst.Tag(ctx, root, full); err != nil {
 			return target.Explain(err, dstRef.With(full))

@@ -17,6 +17,8 @@ import (
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2"
+
+	"github.com/eopack/eopack/target"
 )
 
 // printer writes ORAS-style status lines from concurrent transfers; with quiet set (e.g.
@@ -151,3 +153,21 @@ func asCopyError(err error) (*oras.CopyError, bool) {
 }
 
 func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
+
+// extraTag is the full tag for an extra tag t of "ref:t1,t2": in a registry t itself; in a
+// layout addressed in the seed's form ("eo/products:v1") t replaces the part after the colon.
+func extraTag(ref target.Ref, t string) (string, error) {
+	if ref.Layout {
+		if t == "" {
+			return "", usagef("empty extra tag")
+		}
+		if i := strings.LastIndex(ref.Reference, ":"); i >= 0 {
+			return ref.Reference[:i+1] + t, nil
+		}
+		return t, nil
+	}
+	if err := target.ValidateTag(t); err != nil {
+		return "", usageError{err}
+	}
+	return t, nil
+}

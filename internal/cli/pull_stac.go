@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -95,7 +96,11 @@ func stacPullPlan(ctx context.Context, opts *pullOptions, manifest ocispec.Manif
 		if err != nil {
 			return err
 		}
-		return writeFileAtomic(filepath.Join(outDir, stac.ItemLayerTitle), bytes.NewReader(data), nil)
+		dst := filepath.Join(outDir, stac.ItemLayerTitle)
+		if _, err := os.Lstat(dst); err == nil && opts.keepOld {
+			return fmt.Errorf("%s exists (--keep-old-files)", dst)
+		}
+		return writeFileAtomic(dst, bytes.NewReader(data), nil)
 	}
 	return plan, nil
 }

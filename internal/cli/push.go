@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/opencontainers/go-digest"
@@ -88,7 +87,7 @@ type pushInputs struct {
 	ManifestAnnotations map[string]string
 	ArtifactType        string
 	Subject             *ocispec.Descriptor // attach: the artifact this one refers to
-	Cleanup             func() // removes temporary files (packed folders); may be nil
+	Cleanup             func()              // removes temporary files (packed folders); may be nil
 }
 
 func runPush(ctx context.Context, stdio *IO, opts *pushOptions) error {
@@ -101,8 +100,8 @@ func runPush(ctx context.Context, stdio *IO, opts *pushOptions) error {
 		return err
 	}
 	for _, t := range extraTags {
-		if err := target.ValidateTag(t); err != nil && !ref.Layout {
-			return usageError{err}
+		if _, err := extraTag(ref, t); err != nil {
+			return err
 		}
 	}
 	if err := opts.readPassword(stdio.In, false); err != nil {
@@ -140,14 +139,12 @@ func runPush(ctx context.Context, stdio *IO, opts *pushOptions) error {
 		tags = append(tags, ref.Reference)
 	}
 	for _, t := range extraTags {
-		full := t
-		if ref.Layout {
-			// the seed's layout form keeps "repo:tag" whole: an extra tag replaces the tag part
-			if i := strings.LastIndex(ref.Reference, ":"); i >= 0 {
-				full = ref.Reference[:i+1] + t
-			}
+		full, err := extraTag(ref, t)
+		if err != nil {
+			return err
 		}
-		if err := dst.Tag(ctx, mdesc, full); err != nil {
+		// TagBytes PUTs the manifest under the tag (no GET first, as ORAS's TagBytesN)
+		if _, err := oras.TagBytes(ctx, dst, mdesc.MediaType, manifest, full); err != nil {
 			return target.Explain(err, ref.With(full))
 		}
 		tags = append(tags, full)

@@ -1,0 +1,77 @@
+package serve
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/eopack/eopack/internal/testpeer"
+)
+
+// htpasswd -B protects push; oras login works; anonymous pull works unless --private.
+func TestHtpasswdLoginWithOras(t *testing.T) {
+	e := newEnv(t)
+	oras := testpeer.Bin(t, "oras")
+	hp := filepath.Join(t.TempDir(), "htpasswd")
+	e.must(t, "htpasswd", "-B", "-b", "-c", hp, "eo", "s3cret")
+	srv := testpeer.StartServe(t, "", "--htpasswd", hp)
+	os.WriteFile(filepath.Join(e.dir, "band.tif"), []byte("band"), 0o644)
+	ref := srv.Host() + "/eo/products:v1"
+
+	if out, err := e.run("", oras, "push", "--plain-http", ref, "band.tif"); err == nil {
+		t.Fatalf("anonymous push succeeded: %s", out)
+	}
+	if out, err := e.run("wrong\n", oras, "login", "--plain-http", "-u", "eo", "--password-stdin", srv.Host()); err == nil {
+		t.Fatalf("login with a wrong password succeeded: %s", out)
+	}
+	out, err := e.run("s3cret\n", oras, "login", "--plain-http", "-u", "eo", "--password-stdin", srv.Host())
+	if err != nil || !strings.Contains(out, "Login Succeeded") {
+		t.Fatalf("oras login: %v %s", err, out)
+	}
+	e.must(t, oras, "push", "--plain-http", ref, "band.tif")
+	anon := newEnv(t)
+	anon.must(t, oras, "pull", "--plain-http", ref, "-o", "out")
+	sameFile(t, filepath.Join(e.dir, "band.tif"), filepath.Join(anon.dir, "out/band.tif"))
+
+	private := testpeer.StartServe(t, srv.Root, "--htpasswd", hp, "--private")
+	if out, err := anon.run("", oras, "pull", "--plain-http", private.Host()+"/eo/products:v1", "-o", "out2"); err == nil {
+		t.Fatalf("anonymous pull from --private succeeded: %s", out)
+	}
+	e.must(t, "sh", "-c", "echo s3cret | "+oras+" login --plain-http -u eo --password-stdin "+private.Host())
+	e.must(t, oras, "pull", "--plain-http", private.Host()+"/eo/products:v1", "-o", "out3")
+}
+
+// SIGTERM lets a request in flight finish, then the server exits cleanly.
+func TestGracefulShutdown(t *testing.T) {
+	srv := testpeer.StartServe(t, "")
+	e := newEnv(t)
+	randomFile(t, e.dir, "big.bin", 32<<20)
+	oras := testpeer.Bin(t, "oras")
+	e.must(t, oras, "push", "--plain-http", srv.Host()+"/eo/big:v1", "big.bin")
+	pulled := make(chan error, 1)
+	go func() {
+		_, err := e.run("", oras, "pull", "--plain-http", srv.Host()+"/eo/big:v1", "-o", "out")
+		pulled <- err
+	}()
+	time.Sleep(50 * time.Millisecond)
+	srv.Cmd.Process.Signal(syscall.SIGTERM)
+	exit := make(chan error, 1)
+	go func() { exit <- srv.Cmd.Wait() }()
+	select {
+	case err := <-exit:
+		if err != nil {
+			t.Fatalf("serve exited with %v after SIGTERM\n%s", err, srv.Log)
+		}
+	case <-time.After(40 * time.Second):
+		t.Fatal("serve did not exit after SIGTERM")
+	}
+	if !strings.Contains(srv.Log.String(), "shutting down") {
+		t.Fatalf("no shutdown in the log:\n%s", srv.Log)
+	}
+	if err := <-pulled; err == nil {
+		sameFile(t, filepath.Join(e.dir, "big.bin"), filepath.Join(e.dir, "out/big.bin"))
+	}
+}

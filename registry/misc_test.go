@@ -1,0 +1,124 @@
+package registry
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/opencontainers/go-digest"
+	"golang.org/x/crypto/bcrypt"
+	"oras.land/oras-go/v2/content"
+	"oras.land/oras-go/v2/errdef"
+)
+
+func osDirFS(dir string) fs.FS { return os.DirFS(dir) }
+
+func nlink(t *testing.T, path string) uint64 {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return uint64(fi.Sys().(*syscall.Stat_t).Nlink)
+}
+
+// The error table, code by code: what each error answers.
+func TestErrorTable(t *testing.T) {
+	cases := []struct {
+		err    error
+		status int
+		code   string
+	}{
+		{ErrNameInvalid, 400, "NAME_INVALID"},
+		{ErrNameUnknown, 404, "NAME_UNKNOWN"},
+		{ErrBlobUnknown, 404, "BLOB_UNKNOWN"},
+		{ErrUploadUnknown, 404, "BLOB_UPLOAD_UNKNOWN"},
+		{ErrUploadInvalid, 400, "BLOB_UPLOAD_INVALID"},
+		{ErrRangeInvalid, 416, "BLOB_UPLOAD_INVALID"},
+		{ErrDigestInvalid, 400, "DIGEST_INVALID"},
+		{content.ErrMismatchedDigest, 400, "DIGEST_INVALID"},
+		{errdef.ErrInvalidDigest, 400, "DIGEST_INVALID"},
+		{ErrSizeInvalid, 400, "SIZE_INVALID"},
+		{content.ErrTrailingData, 400, "SIZE_INVALID"},
+		{io.ErrUnexpectedEOF, 400, "SIZE_INVALID"},
+		{ErrManifestTooLarge, 413, "SIZE_INVALID"},
+		{ErrManifestBlobUnknown, 404, "MANIFEST_BLOB_UNKNOWN"},
+		{ErrManifestInvalid, 400, "MANIFEST_INVALID"},
+		{ErrManifestUnknown, 404, "MANIFEST_UNKNOWN"},
+		{ErrUnauthorized, 401, "UNAUTHORIZED"},
+		{ErrDenied, 403, "DENIED"},
+		{ErrUnsupported, 405, "UNSUPPORTED"},
+		{errdef.ErrUnsupported, 405, "UNSUPPORTED"},
+		{errors.New("disk on fire"), 500, "UNKNOWN"},
+	}
+	for _, tc := range cases {
+		w := httptest.NewRecorder()
+		writeError(w, httptest.NewRequest("GET", "/v2/", nil), fmt.Errorf("context: %w", tc.err))
+		var b errorBody
+		if w.Code != tc.status || jsonDecode(w.Body, &b) != nil || len(b.Errors) != 1 || string(b.Errors[0].Code) != tc.code ||
+			!strings.Contains(b.Errors[0].Message, "context") || w.Header().Get("Content-Type") != "application/json" {
+			t.Errorf("%v: %d %s, want %d %s", tc.err, w.Code, w.Body, tc.status, tc.code)
+		}
+	}
+	// every code the table uses is registered (once: it is a map) with its status
+	for _, e := range errorCodes {
+		if e.code.Status() == 0 {
+			t.Errorf("code %s is not registered", e.code)
+		}
+	}
+}
+
+func TestAuth(t *testing.T) {
+	dir := t.TempDir()
+	hash, _ := bcrypt.GenerateFromPassword([]byte("s3cret"), bcrypt.MinCost)
+	file := filepath.Join(dir, "htpasswd")
+	os.WriteFile(file, []byte("# users\neo:"+string(hash)+"\n"), 0o600)
+	a, err := LoadHtpasswd(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "md5"), []byte("eo:$apr1$abc$def\n"), 0o600)
+	if _, err := LoadHtpasswd(filepath.Join(dir, "md5")); err == nil || !strings.Contains(err.Error(), "bcrypt") {
+		t.Fatalf("md5 htpasswd: %v", err)
+	}
+	for _, private := range []bool{false, true} {
+		tr := newTestRegistry(t, Options{Auth: a, Private: private})
+		r := tr.do("POST", "/v2/eo/products/blobs/uploads/", nil)
+		expect(t, "anonymous push", r, 401, "UNAUTHORIZED")
+		if r.header.Get("WWW-Authenticate") != `Basic realm="eopack"` {
+			t.Fatalf("challenge %q", r.header.Get("WWW-Authenticate"))
+		}
+		expect(t, "anonymous /v2/", tr.do("GET", "/v2/", nil), 401, "UNAUTHORIZED")
+		pull := tr.do("GET", "/v2/eo/products/tags/list", nil)
+		if private {
+			expect(t, "anonymous pull, private", pull, 401, "UNAUTHORIZED")
+		} else {
+			expect(t, "anonymous pull", pull, 404, "NAME_UNKNOWN")
+		}
+		tr.user, tr.pass = "eo", "wrong"
+		expect(t, "wrong password pull", tr.do("GET", "/v2/eo/products/tags/list", nil), 401, "UNAUTHORIZED")
+		tr.user, tr.pass = "eo", "s3cret"
+		expect(t, "login", tr.do("GET", "/v2/", nil), 200, "")
+		tr.pushBlob("eo/products", []byte("x"))
+		expect(t, "authenticated pull", tr.do("GET", "/v2/eo/products/blobs/"+digest.FromString("x").String(), nil), 200, "")
+	}
+}
+
+func TestSweepRemovesStaleUploads(t *testing.T) {
+	tr := newTestRegistry(t, Options{})
+	loc := tr.do("POST", "/v2/eo/products/blobs/uploads/", nil).header.Get("Location")
+	tr.do("PATCH", loc, []byte("partial"))
+	tr.fs.Sweep(-1) // everything is older than a negative TTL
+	expect(t, "stale session", tr.do("GET", loc, nil), http.StatusNotFound, "BLOB_UPLOAD_UNKNOWN")
+	if ents, _ := os.ReadDir(filepath.Join(tr.fs.Root(), "_uploads")); len(ents) != 0 {
+		t.Fatalf("%d session files left", len(ents))
+	}
+}
