@@ -65,6 +65,9 @@ run eopack push --oci-layout eo-layout:eo/products:v1 \
   data/config.json:application/vnd.oci.artifact.config.v1+json
 run eopack cp --from-oci-layout eo-layout:eo/products:v1 --to $reg/eo/products:v1
 run eopack pull $reg/eo/products:v1 --output ./retrieved
-cmp data/imagery.tif retrieved/imagery.tif && cmp data/stac_item.json retrieved/stac_item.json
+# ORAS keeps the path as given as the title, so files come back under retrieved/data/.
+cmp data/imagery.tif retrieved/data/imagery.tif
+cmp data/stac_item.json retrieved/data/stac_item.json
+cmp data/config.json retrieved/data/config.json
 echo "verified: seed workflow round-trip byte-identical"
 echo "demo: done (work folder $work)"
