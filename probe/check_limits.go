@@ -4,8 +4,11 @@ import (
 	"context"
 	"crypto/sha512"
 	"fmt"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -65,7 +68,7 @@ func checkSHA512(ctx context.Context, e *Env) Result {
 const (
 	specManifestMin = 4 << 20 // distribution-spec: registries SHOULD accept at least 4 MiB
 	manifestCeiling = 8 << 20
-	bisectPrecision = 64 << 10
+	bisectStep      = 16 << 10 // sizes tried are multiples of this, so round limits are found exactly
 )
 
 // checkManifestSize finds the largest manifest the registry accepts, up to 8 MiB, by
@@ -78,52 +81,63 @@ func checkManifestSize(ctx context.Context, e *Env) Result {
 	if _, err := e.pushBlob(ctx, e.Repo, ocispec.MediaTypeEmptyJSON, emptyJSON); err != nil {
 		return failErr("config", err)
 	}
-	try := func(size int) (bool, *Response, error) {
+	// try pushes a manifest of size bytes. A refusal is a status, or a dropped connection
+	// (proxies often close on a body over their limit); only the check's deadline is an error.
+	try := func(size int) (bool, string, error) {
 		body := paddedManifest(layer, size)
 		r, err := e.pushManifest(ctx, e.Repo, digest.FromBytes(body).String(), ocispec.MediaTypeImageManifest, body)
-		if err != nil {
-			return false, nil, err
+		switch {
+		case ctx.Err() != nil:
+			return false, "", ctx.Err()
+		case err != nil:
+			return false, fmt.Sprintf("%s (%s)", fmtSize(int64(size)), shortErr(err)), nil
+		case r.Status != http.StatusCreated:
+			return false, fmt.Sprintf("%s (%s)", fmtSize(int64(size)), r), nil
 		}
-		return r.Status == http.StatusCreated, r, nil
+		return true, "", nil
 	}
-	ok, r, err := try(manifestCeiling)
+	ok, rejected, err := try(manifestCeiling)
 	if err != nil {
 		return failErr("8 MiB manifest", err)
 	}
 	if ok {
 		return pass("≥ %s", fmtSize(manifestCeiling))
 	}
-	rejected := fmt.Sprintf("%s → %s", fmtSize(manifestCeiling), r)
 	lo, hi := 1024, manifestCeiling
-	if ok, r, err = try(specManifestMin); err != nil {
+	ok, why, err := try(specManifestMin)
+	switch {
+	case err != nil:
 		return failErr("4 MiB manifest", err)
-	} else if ok {
+	case ok:
 		lo = specManifestMin
-	} else {
-		hi, rejected = specManifestMin, fmt.Sprintf("%s → %s", fmtSize(specManifestMin), r)
-		if ok, r, err = try(lo); err != nil || !ok {
+	default:
+		hi, rejected = specManifestMin, why
+		if ok, why, err = try(lo); err != nil || !ok {
 			if err != nil {
 				return failErr("1 KiB manifest", err)
 			}
-			return fail("even 1 KiB refused: %s", r)
+			return fail("even 1 KiB refused: %s", why)
 		}
 	}
-	for hi-lo > bisectPrecision {
-		mid := lo + (hi-lo)/2
-		ok, r, err := try(mid)
+	for hi-lo > bisectStep {
+		mid := (lo + (hi-lo)/2) / bisectStep * bisectStep
+		if mid <= lo {
+			mid = lo + bisectStep
+		}
+		ok, why, err := try(mid)
 		if err != nil {
 			return failErr(fmtSize(int64(mid))+" manifest", err)
 		}
 		if ok {
 			lo = mid
 		} else {
-			hi, rejected = mid, fmt.Sprintf("%s → %s", fmtSize(int64(mid)), r)
+			hi, rejected = mid, why
 		}
 	}
 	if lo < specManifestMin {
-		return fail("largest %s (< the spec's 4 MiB; %s)", fmtSize(int64(lo)), rejected)
+		return fail("accepts %s, refuses %s; the spec asks for 4 MiB", fmtSize(int64(lo)), rejected)
 	}
-	return pass("largest ≈ %s (%s)", fmtSize(int64(lo)), rejected)
+	return pass("accepts %s, refuses %s", fmtSize(int64(lo)), rejected)
 }
 
 // paddedManifest is a valid manifest of exactly size bytes (size ≥ ~400).
@@ -150,6 +164,9 @@ func checkBlobSize(ctx context.Context, e *Env) Result {
 			return failErr("start", err)
 		}
 		r, err := e.finishUpload(ctx, e.Repo, loc, d, genBody(seed, 0, size))
+		if ctx.Err() != nil {
+			return failErr(fmtSize(size), ctx.Err())
+		}
 		if err == nil {
 			if err := verifyBlob(ctx, e, e.Repo, d, size); err != nil {
 				return failErr("after upload", err)
@@ -159,10 +176,11 @@ func checkBlobSize(ctx context.Context, e *Env) Result {
 			}
 			return unsupported("largest %s (%s)", fmtSize(size), strings.Join(refusals, ", "))
 		}
-		if r == nil {
-			return failErr(fmtSize(size), err)
+		why := shortErr(err) // the connection dropped mid-upload: a refusal too
+		if r != nil {
+			why = r.String()
 		}
-		refusals = append(refusals, fmtSize(size)+" → "+r.String())
+		refusals = append(refusals, fmtSize(size)+" → "+why)
 		if size < 2<<20 {
 			break
 		}
@@ -170,7 +188,16 @@ func checkBlobSize(ctx context.Context, e *Env) Result {
 	return fail("refused: %s", strings.Join(refusals, ", "))
 }
 
-// fmtSize prints sizes in binary units: 64 MiB, 4.0 MiB, 1.5 KiB.
+// blobSizeBudget gives the blob-size check its time limit per DefaultMaxBlob of data: the
+// limit is meant for a default-sized run, and a larger --max-blob needs proportionally more.
+func blobSizeBudget(e *Env, limit time.Duration) time.Duration {
+	if n := (e.MaxBlob + DefaultMaxBlob - 1) / DefaultMaxBlob; n > 1 {
+		return limit * time.Duration(n)
+	}
+	return limit
+}
+
+// fmtSize prints sizes in binary units with at most two decimals: 64 MiB, 4.02 MiB, 1.5 KiB.
 func fmtSize(n int64) string {
 	units := []string{"B", "KiB", "MiB", "GiB", "TiB"}
 	f := float64(n)
@@ -179,8 +206,5 @@ func fmtSize(n int64) string {
 		f /= 1024
 		i++
 	}
-	if f == float64(int64(f)) {
-		return fmt.Sprintf("%d %s", int64(f), units[i])
-	}
-	return fmt.Sprintf("%.1f %s", f, units[i])
+	return strconv.FormatFloat(math.Round(f*100)/100, 'f', -1, 64) + " " + units[i]
 }

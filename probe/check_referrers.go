@@ -43,7 +43,7 @@ func setupReferrers(ctx context.Context, e *Env, label string) (referrersSetup, 
 			return s, err
 		}
 		if r.Status != http.StatusCreated {
-			return s, fmt.Errorf("referrer: %s", describe("PUT manifest with subject", r))
+			return s, &refusal{what: "PUT manifest with subject", r: r}
 		}
 		if r.Header.Get("OCI-Subject") != s.subject.Digest.String() {
 			s.subjectSent = false
@@ -86,7 +86,7 @@ func has(descs []ocispec.Descriptor, d digest.Digest, artifactType string) bool 
 func checkReferrers(ctx context.Context, e *Env) Result {
 	s, err := setupReferrers(ctx, e, "referrers")
 	if err != nil {
-		return failErr("setup", err)
+		return verdict("setup", err)
 	}
 	r, descs, err := listReferrers(ctx, e, s.subject.Digest, "")
 	if err != nil {
@@ -111,7 +111,7 @@ func checkReferrers(ctx context.Context, e *Env) Result {
 func checkReferrersFilter(ctx context.Context, e *Env) Result {
 	s, err := setupReferrers(ctx, e, "referrers-filter")
 	if err != nil {
-		return failErr("setup", err)
+		return verdict("setup", err)
 	}
 	r, descs, err := listReferrers(ctx, e, s.subject.Digest, typeProbeSig)
 	if err != nil {

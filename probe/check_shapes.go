@@ -48,14 +48,21 @@ func fetchSame(ctx context.Context, e *Env, ref, mediaType string, body []byte) 
 	return pass("accepted, byte-exact")
 }
 
+// stacItem is a minimal STAC Item unique to the run.
+func stacItem(e *Env) []byte {
+	return []byte(fmt.Sprintf(`{"type":"Feature","stac_version":"1.1.0","id":"probe-%s","properties":{"datetime":"2024-06-01T10:30:00Z"},"geometry":null,"links":[],"assets":{}}`, e.RunID))
+}
+
 func checkArtifactType(ctx context.Context, e *Env) Result {
 	return roundTrip(ctx, e, "artifact-type", manifest{ArtifactType: typeProbeArtifact},
 		e.content("artifact-type layer", 64))
 }
 
+// checkConfigMediaType uses the project's STAC-item-as-config form: a config media type no
+// registry knows (GitLab and allowlisting Quay refuse such).
 func checkConfigMediaType(ctx context.Context, e *Env) Result {
-	cfg := []byte(fmt.Sprintf(`{"probe":%q}`, e.RunID))
-	d, err := e.pushBlob(ctx, e.Repo, typeProbeConfig, cfg)
+	cfg := stacItem(e)
+	d, err := e.pushBlob(ctx, e.Repo, typeSTACConfig, cfg)
 	if err != nil {
 		return failErr("config blob", err)
 	}
@@ -80,7 +87,7 @@ func checkNoLayers(ctx context.Context, e *Env) Result {
 // both blobs come back byte-exact.
 func checkEOLayers(ctx context.Context, e *Env) Result {
 	tiff := append([]byte("II*\x00"), e.content("eo-layers band", 4096)...)
-	item := []byte(fmt.Sprintf(`{"type":"Feature","stac_version":"1.1.0","id":"probe-%s","properties":{"datetime":"2024-06-01T10:30:00Z"},"geometry":null,"links":[],"assets":{}}`, e.RunID))
+	item := stacItem(e)
 	m := manifest{
 		ArtifactType: typeEOProduct,
 		Layers: []ocispec.Descriptor{

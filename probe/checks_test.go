@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/eopack/eopack/registry"
+	"oras.land/oras-go/v2/registry/remote/auth"
 )
 
 // ownRegistry serves the project's registry handler, wrapped by mw (nil: as is).
@@ -71,17 +73,22 @@ func TestHangingPatchFailsOnlyChunkedChecks(t *testing.T) {
 	host := ownRegistry(t, func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.Method == http.MethodPatch {
-				<-r.Context().Done()
+				// Read the chunk, so the server notices when the client gives up, then hang.
+				io.Copy(io.Discard, r.Body)
+				select {
+				case <-r.Context().Done():
+				case <-time.After(20 * time.Second):
+				}
 				return
 			}
 			next.ServeHTTP(w, r)
 		})
 	})
 	only := []string{"upload-chunked", "upload-monolithic", "range", "upload-cancel"}
-	rep := Run(context.Background(), Options{Registry: host, Timeout: 500 * time.Millisecond, Only: only})
+	rep := Run(context.Background(), Options{Registry: host, Timeout: 2 * time.Second, Only: only})
 	got := statuses(rep)
 	for _, id := range []string{"upload-chunked", "upload-cancel"} {
-		if r := got[id]; r.Status != Fail || !strings.Contains(r.Summary, "timed out after 500ms") {
+		if r := got[id]; r.Status != Fail || !strings.Contains(r.Summary, "timed out after 2s") {
 			t.Errorf("%s: %s %q, want a timeout", id, r.Status, r.Summary)
 		}
 	}
@@ -152,5 +159,98 @@ func TestChecksDetectMisbehaviour(t *testing.T) {
 	}
 	if !strings.Contains(md.String(), "could not delete") {
 		t.Errorf("markdown footer does not list leftovers:\n%s", md.String())
+	}
+}
+
+// A token-auth registry (the distribution token flow, as Docker Hub and GHCR use): the probe
+// names the realm and, with credentials, gets one token covering pull, push and delete on
+// both scratch repositories.
+func TestBearerTokenRegistry(t *testing.T) {
+	var scopes []string
+	var tokenHost string
+	host := ownRegistry(t, func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/token" {
+				if u, p, ok := r.BasicAuth(); !ok || u != "alice" || p != "s3cret" {
+					w.WriteHeader(http.StatusUnauthorized)
+					return
+				}
+				scopes = append(scopes, r.URL.Query()["scope"]...)
+				w.Header().Set("Content-Type", "application/json")
+				w.Write([]byte(`{"token":"tok"}`))
+				return
+			}
+			if r.Header.Get("Authorization") != "Bearer tok" {
+				w.Header().Set("Www-Authenticate", `Bearer realm="http://`+tokenHost+`/token",service="probe-test"`)
+				w.WriteHeader(http.StatusUnauthorized)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	})
+	tokenHost = host
+	cred := func(context.Context, string) (auth.Credential, error) {
+		return auth.Credential{Username: "alice", Password: "s3cret"}, nil
+	}
+	rep := Run(context.Background(), Options{Registry: host, Repository: "team/scratch", Credential: cred,
+		Only: []string{"artifact-type", "mount-from"}, Timeout: 10 * time.Second})
+	got := statuses(rep)
+	wantAuth := "bearer realm=http://" + host + "/token service=probe-test"
+	if a := got["auth"]; a.Status != Pass || a.Summary != wantAuth {
+		t.Errorf("auth: %s %q, want pass %q", a.Status, a.Summary, wantAuth)
+	}
+	for _, id := range []string{"artifact-type", "mount-from"} {
+		if r := got[id]; r.Status != Pass {
+			t.Errorf("%s: %s %q", id, r.Status, r.Summary)
+		}
+	}
+	joined := strings.Join(scopes, " ")
+	for _, want := range []string{"repository:team/scratch:delete,pull,push", "repository:team/scratch-src:delete,pull,push"} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("token scopes %q lack %q", joined, want)
+		}
+	}
+
+	// Without credentials the token endpoint refuses: auth fails, the rest is skipped.
+	rep = Run(context.Background(), Options{Registry: host, Only: []string{"artifact-type"}, Timeout: 10 * time.Second})
+	got = statuses(rep)
+	if a := got["auth"]; a.Status != Fail || !strings.HasPrefix(a.Summary, "bearer realm=") {
+		t.Errorf("auth without credentials: %s %q", a.Status, a.Summary)
+	}
+	if r := got["artifact-type"]; r.Status != Skip {
+		t.Errorf("artifact-type without credentials: %s %q", r.Status, r.Summary)
+	}
+}
+
+// Size limits are measured: manifests over 1 MiB get 413, blob uploads over 2 MiB have
+// their connection dropped (as a proxy does).
+func TestLimitsAreMeasured(t *testing.T) {
+	host := ownRegistry(t, func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			switch {
+			case r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/manifests/") && r.ContentLength > 1<<20:
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusRequestEntityTooLarge)
+				w.Write([]byte(`{"errors":[{"code":"SIZE_INVALID","message":"manifest too big"}]}`))
+			case r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/uploads/") && r.ContentLength > 2<<20:
+				conn, _, err := w.(http.Hijacker).Hijack()
+				if err == nil {
+					conn.Close()
+				}
+			default:
+				next.ServeHTTP(w, r)
+			}
+		})
+	})
+	rep := Run(context.Background(), Options{Registry: host, MaxBlob: 8 << 20, Timeout: 30 * time.Second,
+		Only: []string{"manifest-size", "blob-size"}})
+	got := statuses(rep)
+	if r := got["manifest-size"]; r.Status != Fail ||
+		r.Summary != "accepts 1 MiB, refuses 1.02 MiB (413 SIZE_INVALID); the spec asks for 4 MiB" {
+		t.Errorf("manifest-size: %s %q", r.Status, r.Summary)
+	}
+	if r := got["blob-size"]; r.Status != Unsupported || !strings.HasPrefix(r.Summary, "largest 2 MiB (8 MiB → ") ||
+		!strings.Contains(r.Summary, ", 4 MiB → ") {
+		t.Errorf("blob-size: %s %q", r.Status, r.Summary)
 	}
 }

@@ -14,10 +14,12 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/eopack/eopack/target"
 	"oras.land/oras-go/v2/registry/remote/auth"
 )
 
@@ -27,9 +29,9 @@ type Options struct {
 	Registry string
 	// Repository is the scratch repository; empty means eopack-probe/<random>.
 	Repository string
-	// PlainHTTP talks http:// instead of https://; it is automatic for localhost and
-	// loopback addresses.
-	PlainHTTP bool
+	// Scheme is "http" or "https"; empty means http for localhost and loopback addresses
+	// (as ORAS does), https otherwise.
+	Scheme string
 	// Insecure skips TLS certificate verification.
 	Insecure bool
 	// Credential resolves credentials for a host (e.g. from the Docker config via
@@ -80,9 +82,12 @@ type pushed struct {
 // newEnv builds the shared environment of one registry's probe.
 func newEnv(o Options) *Env {
 	host := o.Registry
-	scheme := "https"
-	if o.PlainHTTP || isLoopback(host) {
-		scheme = "http"
+	scheme := o.Scheme
+	if scheme == "" {
+		scheme = "https"
+		if target.IsLoopback(host) {
+			scheme = "http"
+		}
 	}
 	tr := o.Transport
 	if tr == nil {
@@ -99,7 +104,7 @@ func newEnv(o Options) *Env {
 		Credential: o.Credential,
 		Header:     http.Header{"User-Agent": {"eopack-probe"}},
 	}
-	if isLoopback(host) {
+	if target.IsLoopback(host) {
 		// A registry on this machine may well have its token realm on this machine too.
 		ac.BlockedRealmPrefixes = []netip.Prefix{}
 	}
@@ -135,20 +140,6 @@ func (e *Env) scopes(ctx context.Context) context.Context {
 	return auth.WithScopesForHost(ctx, e.Registry,
 		auth.ScopeRepository(e.Repo, auth.ActionPull, auth.ActionPush, auth.ActionDelete),
 		auth.ScopeRepository(e.Src, auth.ActionPull, auth.ActionPush, auth.ActionDelete))
-}
-
-func isLoopback(hostport string) bool {
-	h := hostport
-	if host, _, err := net.SplitHostPort(hostport); err == nil {
-		h = host
-	}
-	if h == "localhost" {
-		return true
-	}
-	if ip, err := netip.ParseAddr(strings.Trim(h, "[]")); err == nil {
-		return ip.IsLoopback()
-	}
-	return false
 }
 
 func randomHex(n int) string {
@@ -254,7 +245,7 @@ func (e *Env) send(ctx context.Context, doer func(*http.Request) (*http.Response
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	r := &Response{Status: resp.StatusCode, Header: resp.Header, Body: b, URL: resp.Request.URL}
-	e.record("%s %s → %s%s", method, shortURL(u), r.String(), notableHeaders(resp.Header))
+	e.record("%s %s → %s%s", method, shortURL(u), r.String(), notableHeaders(resp.Header, strings.HasSuffix(u, "/v2/")))
 	if err != nil {
 		return r, fmt.Errorf("reading response of %s %s: %w", method, shortURL(u), err)
 	}
@@ -269,15 +260,21 @@ func (e *Env) record(format string, a ...any) {
 
 // notable are the headers worth keeping as evidence.
 var notable = []string{
-	"Docker-Distribution-Api-Version", "Www-Authenticate", "Docker-Content-Digest", "Range",
+	"Www-Authenticate", "Docker-Content-Digest", "Range",
 	"Content-Range", "Oci-Chunk-Min-Length", "Link", "Oci-Filters-Applied", "Oci-Subject",
 }
 
-func notableHeaders(h http.Header) string {
+// notableHeaders lists the notable headers present; the API version header only when asked
+// (on GET /v2/), since registries repeat it on every answer.
+func notableHeaders(h http.Header, apiVersion bool) string {
 	var parts []string
-	for _, k := range notable {
+	keys := notable
+	if apiVersion {
+		keys = append([]string{"Docker-Distribution-Api-Version"}, notable...)
+	}
+	for _, k := range keys {
 		if v := h.Get(k); v != "" {
-			parts = append(parts, k+": "+shorten(v, 120))
+			parts = append(parts, k+": "+shorten(shortDigests(v), 120))
 		}
 	}
 	if len(parts) == 0 {
@@ -292,7 +289,7 @@ func shortURL(u string) string {
 	if err != nil {
 		return u
 	}
-	s := pu.EscapedPath()
+	s := shortDigests(pu.EscapedPath())
 	if q := pu.Query(); len(q) > 0 {
 		var parts []string
 		for k, vs := range q {
@@ -304,6 +301,11 @@ func shortURL(u string) string {
 	}
 	return s
 }
+
+var longDigest = regexp.MustCompile(`(sha256|sha512):([0-9a-f]{12})[0-9a-f]{20,}`)
+
+// shortDigests abbreviates digests in evidence to 12 hex digits, as docker and crane print.
+func shortDigests(s string) string { return longDigest.ReplaceAllString(s, "$1:$2…") }
 
 func shorten(s string, n int) string {
 	if len(s) <= n {
@@ -318,11 +320,8 @@ func shortErr(err error) string {
 	var op *net.OpError
 	if errors.As(err, &op) && op.Err != nil {
 		s := op.Err.Error()
-		s = strings.TrimPrefix(s, "connect: ")
-		if op.Addr != nil {
-			s = op.Addr.String() + ": " + s
-		}
-		return shorten(op.Op+" "+s, 160)
+		// The table's column already names the host: keep the operation and the reason.
+		return shorten(op.Op+": "+strings.TrimPrefix(s, "connect: "), 160)
 	}
 	s := err.Error()
 	if i := strings.LastIndex(s, "\": "); i >= 0 { // net/http: `Get "URL": reason`

@@ -13,6 +13,7 @@ package probe
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -51,6 +52,9 @@ type Check struct {
 	ID    string
 	Title string
 	Run   func(ctx context.Context, e *Env) Result
+	// Budget, if set, stretches the per-check time limit for checks whose work grows with
+	// the options (the blob-size check with --max-blob).
+	Budget func(e *Env, limit time.Duration) time.Duration
 }
 
 // Report is the outcome of probing one registry.
@@ -77,39 +81,57 @@ func failErr(step string, err error) Result {
 	return fail("%s: %v", step, err)
 }
 
+// refusal is an error for a request the registry answered but declined: the feature under
+// test is then unsupported (4xx) or broken (anything else), not the check's setup.
+type refusal struct {
+	what string
+	r    *Response
+}
+
+func (e *refusal) Error() string { return describe(e.what, e.r) }
+
+// verdict turns an error of a check's step into its result.
+func verdict(step string, err error) Result {
+	var rf *refusal
+	if errors.As(err, &rf) && refused(rf.r) {
+		return unsupported("%s", rf.Error())
+	}
+	return failErr(step, err)
+}
+
 // Checks returns every check, in the order they run and appear in tables. The first two
 // (reach, auth) gate the others: when the registry cannot be reached or refuses the
 // credentials, the rest are skipped.
 func Checks() []Check {
 	return []Check{
-		{"reach", "registry API reachable (GET /v2/)", checkReach},
-		{"auth", "auth scheme; credentials accepted", checkAuth},
-		{"artifact-type", "custom artifactType", checkArtifactType},
-		{"config-media-type", "custom config media type", checkConfigMediaType},
-		{"empty-config", "empty config descriptor", checkEmptyConfig},
-		{"no-layers", "manifest with no layers", checkNoLayers},
-		{"eo-layers", "EO layers + annotations byte-exact", checkEOLayers},
-		{"index", "image index of artifacts", checkIndex},
-		{"upload-monolithic", "upload: POST then PUT", checkUploadMonolithic},
-		{"upload-single-post", "upload: single POST with digest", checkUploadSinglePost},
-		{"upload-chunked", "upload: chunked PATCH", checkUploadChunked},
-		{"upload-resume", "upload: status and resume", checkUploadResume},
-		{"upload-cancel", "upload: cancel (DELETE)", checkUploadCancel},
-		{"mount-from", "cross-repo mount with from", checkMountFrom},
-		{"mount-auto", "automatic mount (no from)", checkMountAuto},
-		{"dedup", "re-push sends 0 blob bytes", checkDedup},
-		{"digest-header", "Docker-Content-Digest on GET/HEAD", checkDigestHeader},
-		{"range", "Range GET on blobs (206)", checkRange},
-		{"referrers", "referrers API", checkReferrers},
-		{"referrers-filter", "referrers artifactType filter", checkReferrersFilter},
-		{"referrers-tag-schema", "referrers tag-schema fallback", checkReferrersTagSchema},
-		{"tags-list", "tags list n/last + Link", checkTagsList},
-		{"delete-tag", "delete tag", checkDeleteTag},
-		{"delete-manifest", "delete manifest", checkDeleteManifest},
-		{"delete-blob", "delete blob", checkDeleteBlob},
-		{"sha512", "sha512 digests", checkSHA512},
-		{"manifest-size", "largest manifest (≤ 8 MiB)", checkManifestSize},
-		{"blob-size", "largest blob (≤ --max-blob)", checkBlobSize},
+		{"reach", "registry API reachable (GET /v2/)", checkReach, nil},
+		{"auth", "auth scheme; credentials accepted", checkAuth, nil},
+		{"artifact-type", "custom artifactType", checkArtifactType, nil},
+		{"config-media-type", "custom config media type", checkConfigMediaType, nil},
+		{"empty-config", "empty config descriptor", checkEmptyConfig, nil},
+		{"no-layers", "manifest with no layers", checkNoLayers, nil},
+		{"eo-layers", "EO layers + annotations byte-exact", checkEOLayers, nil},
+		{"index", "image index of artifacts", checkIndex, nil},
+		{"upload-monolithic", "upload: POST then PUT", checkUploadMonolithic, nil},
+		{"upload-single-post", "upload: single POST with digest", checkUploadSinglePost, nil},
+		{"upload-chunked", "upload: chunked PATCH", checkUploadChunked, nil},
+		{"upload-resume", "upload: status and resume", checkUploadResume, nil},
+		{"upload-cancel", "upload: cancel (DELETE)", checkUploadCancel, nil},
+		{"mount-from", "cross-repo mount with from", checkMountFrom, nil},
+		{"mount-auto", "automatic mount (no from)", checkMountAuto, nil},
+		{"dedup", "re-push sends 0 blob bytes", checkDedup, nil},
+		{"digest-header", "Docker-Content-Digest on GET/HEAD", checkDigestHeader, nil},
+		{"range", "Range GET on blobs (206)", checkRange, nil},
+		{"referrers", "referrers API", checkReferrers, nil},
+		{"referrers-filter", "referrers artifactType filter", checkReferrersFilter, nil},
+		{"referrers-tag-schema", "referrers tag-schema fallback", checkReferrersTagSchema, nil},
+		{"tags-list", "tags list n/last + Link", checkTagsList, nil},
+		{"delete-tag", "delete tag", checkDeleteTag, nil},
+		{"delete-manifest", "delete manifest", checkDeleteManifest, nil},
+		{"delete-blob", "delete blob", checkDeleteBlob, nil},
+		{"sha512", "sha512 digests", checkSHA512, nil},
+		{"manifest-size", "largest manifest (≤ 8 MiB)", checkManifestSize, nil},
+		{"blob-size", "largest blob (≤ --max-blob)", checkBlobSize, blobSizeBudget},
 	}
 }
 

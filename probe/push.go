@@ -15,7 +15,6 @@ import (
 // Media types the checks use. Custom ones are deliberately unknown to every registry.
 const (
 	typeProbeArtifact = "application/vnd.eopack.probe.v1"
-	typeProbeConfig   = "application/vnd.eopack.probe.config.v1+json"
 	typeProbeLayer    = "application/vnd.eopack.probe.layer.v1"
 	typeEOProduct     = "application/vnd.eopack.eo.product.v1"
 	typeSTACConfig    = "application/vnd.eopack.stac.item.v1+json"

@@ -61,7 +61,7 @@ func cell(r *Result) string {
 	return string(r.Status) + ": " + r.Summary
 }
 
-const textCellWidth = 56
+const textCellWidth = 64
 
 func renderText(w io.Writer, reports []Report, verbose bool) error {
 	header := []string{"CHECK"}
@@ -145,7 +145,7 @@ func writeFooter(b *strings.Builder, reports []Report, bullet string) {
 			left = append(left, r.Leftovers...)
 		}
 		if len(left) == 0 {
-			fmt.Fprintf(b, "%s%s: scratch repository %s; nothing left behind\n", bullet, rep.Registry, rep.Repository)
+			fmt.Fprintf(b, "%s%s: scratch repository %s; every pushed manifest and blob deleted\n", bullet, rep.Registry, rep.Repository)
 			continue
 		}
 		fmt.Fprintf(b, "%s%s: scratch repository %s; could not delete %d item(s):\n", bullet, rep.Registry, rep.Repository, len(left))
@@ -155,9 +155,9 @@ func writeFooter(b *strings.Builder, reports []Report, bullet string) {
 	}
 }
 
-func mdEscape(s string) string {
-	return strings.ReplaceAll(strings.ReplaceAll(s, "|", `\|`), "\n", " ")
-}
+// mdEscape keeps a cell one cell: pipes escaped, no line breaks, and angle brackets as
+// entities so "sha256-<hex>" is not taken for an HTML tag.
+var mdEscape = strings.NewReplacer("|", `\|`, "\n", " ", "<", "&lt;", ">", "&gt;").Replace
 
 func clip(s string, n int) string {
 	if utf8.RuneCountInString(s) <= n {

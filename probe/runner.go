@@ -81,39 +81,50 @@ func RunChecks(ctx context.Context, o Options, checks []Check) Report {
 // runOne runs a check under its deadline, recovers its panics, then deletes what it pushed.
 func runOne(ctx context.Context, shared *Env, c Check, timeout time.Duration) Result {
 	e := shared.fork()
+	if c.Budget != nil {
+		timeout = c.Budget(e, timeout)
+	}
 	start := time.Now()
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	done := make(chan Result, 1)
 	go func() {
 		defer func() {
 			if p := recover(); p != nil {
-				stack := strings.Split(string(debug.Stack()), "\n")
-				e.record("panic: %v; %s", p, strings.TrimSpace(strings.Join(stack[min(len(stack), 7):min(len(stack), 9)], " ")))
+				e.record("panic: %v at %s", p, panicSite(debug.Stack()))
 				done <- fail("check crashed: %v", p)
 			}
 		}()
 		done <- c.Run(cctx, e)
 	}()
+	timedOut := func(r Result) Result {
+		if cctx.Err() == context.DeadlineExceeded && r.Status != Pass {
+			return fail("timed out after %s (%s)", timeout, r.Summary)
+		}
+		return r
+	}
 	var r Result
+	abandoned := false
 	select {
 	case r = <-done:
+		r = timedOut(r)
 	case <-cctx.Done():
 		// Give the check a moment to return its own (more precise) result.
 		select {
 		case r = <-done:
+			r = timedOut(r)
 		case <-time.After(abandonGrace):
-			r = fail("timed out after %s", timeout)
+			r, abandoned = fail("timed out after %s", timeout), true
 		}
 	}
 	cancel()
-	if cctx.Err() == context.DeadlineExceeded && r.Status != Pass {
-		r = fail("timed out after %s (%s)", timeout, r.Summary)
-	}
 	r.Duration = time.Since(start)
 
 	cleanCtx, cancelClean := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	r.Leftovers = e.cleanup(cleanCtx)
 	cancelClean()
+	if abandoned {
+		r.Leftovers = append(r.Leftovers, "check abandoned at its time limit: anything it pushed afterwards was not deleted")
+	}
 
 	e.mu.Lock()
 	r.Evidence = append(r.Evidence, e.trace...)
@@ -136,6 +147,13 @@ func (e *Env) cleanup(ctx context.Context) []string {
 	for _, u := range uploads {
 		_, _ = quiet.do(ctx, http.MethodDelete, u, nil, nil)
 	}
+	// Tags first (a registry may refuse deleting manifests but allow untagging), then
+	// manifests by digest, which removes any tag left on them.
+	for i := len(manifests) - 1; i >= 0; i-- {
+		if m := manifests[i]; m.tag != "" {
+			_, _ = quiet.do(ctx, http.MethodDelete, manifestPath(m.repo, m.tag), nil, nil)
+		}
+	}
 	deleted := map[string]bool{}
 	for i := len(manifests) - 1; i >= 0; i-- {
 		m := manifests[i]
@@ -143,10 +161,7 @@ func (e *Env) cleanup(ctx context.Context) []string {
 		if deleted[key] {
 			continue
 		}
-		if m.tag != "" {
-			_, _ = quiet.do(ctx, http.MethodDelete, fmt.Sprintf("/v2/%s/manifests/%s", m.repo, m.tag), nil, nil)
-		}
-		r, err := quiet.do(ctx, http.MethodDelete, fmt.Sprintf("/v2/%s/manifests/%s", m.repo, m.ref), nil, nil)
+		r, err := quiet.do(ctx, http.MethodDelete, manifestPath(m.repo, m.ref), nil, nil)
 		switch {
 		case err != nil:
 			left = append(left, fmt.Sprintf("manifest %s (%s)", key, shortErr(err)))
@@ -167,6 +182,17 @@ func (e *Env) cleanup(ctx context.Context) []string {
 		}
 	}
 	return left
+}
+
+// panicSite picks the function and file:line that panicked out of a goroutine stack.
+func panicSite(stack []byte) string {
+	lines := strings.Split(string(stack), "\n")
+	for i, l := range lines {
+		if strings.HasPrefix(l, "panic(") && i+3 < len(lines) {
+			return strings.TrimSpace(lines[i+2]) + " " + strings.TrimSpace(lines[i+3])
+		}
+	}
+	return "unknown"
 }
 
 func sortStrings(s []string) []string {

@@ -47,11 +47,17 @@ func TestRunnerIsolatesPanicsAndTimeouts(t *testing.T) {
 	for _, r := range rep.Results {
 		byID[r.ID] = r
 	}
-	if s := byID["panics"].Summary; !strings.Contains(s, "crashed: boom") {
+	if s := byID["panics"].Summary; s != "check crashed: boom" {
 		t.Errorf("panic summary %q", s)
 	}
-	if s := byID["hangs"].Summary; !strings.Contains(s, "timed out after 200ms") {
+	if ev := byID["panics"].Evidence; len(ev) != 1 || !strings.Contains(ev[0], "runner_test.go") {
+		t.Errorf("panic evidence %q does not name where it panicked", ev)
+	}
+	if s := byID["hangs"].Summary; s != "timed out after 200ms" {
 		t.Errorf("hang summary %q", s)
+	}
+	if l := byID["hangs"].Leftovers; len(l) != 1 || !strings.Contains(l[0], "abandoned") {
+		t.Errorf("hang leftovers %q", l)
 	}
 	if s := byID["honours-ctx"].Summary; !strings.Contains(s, "timed out") || !strings.Contains(s, "gave up") {
 		t.Errorf("ctx summary %q", s)
@@ -116,7 +122,7 @@ func TestRenderTable(t *testing.T) {
 			t.Errorf("misaligned row %q (column at %d)", l, col)
 		}
 	}
-	if !strings.Contains(text.String(), "a:1: scratch repository eopack-probe/x; nothing left behind") ||
+	if !strings.Contains(text.String(), "a:1: scratch repository eopack-probe/x; every pushed manifest and blob deleted") ||
 		!strings.Contains(text.String(), "could not delete 1 item(s)") {
 		t.Errorf("footer missing:\n%s", text.String())
 	}
@@ -163,7 +169,7 @@ func TestGenIsDeterministicAndSeekable(t *testing.T) {
 }
 
 func TestFmtSize(t *testing.T) {
-	for n, want := range map[int64]string{64 << 20: "64 MiB", 4<<20 + 100<<10: "4.1 MiB", 1024: "1 KiB", 10: "10 B"} {
+	for n, want := range map[int64]string{64 << 20: "64 MiB", 4<<20 + 16<<10: "4.02 MiB", 1024: "1 KiB", 10: "10 B", 1536: "1.5 KiB"} {
 		if got := fmtSize(n); got != want {
 			t.Errorf("fmtSize(%d) = %q, want %q", n, got, want)
 		}

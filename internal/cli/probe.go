@@ -37,8 +37,13 @@ styles, Range reads, the referrers API, tag paging, deletion, sha512 and size li
 Each check pushes only what it needs into a scratch repository (default eopack-probe/<random>),
 records pass / fail / unsupported with the evidence (status codes, headers), and deletes what
 it pushed where the registry allows it; what could not be deleted is listed under the table.
+The cross-repository mount checks also use <scratch-repo>-src (create both beforehand on
+registries that do not create repositories on push, such as ECR).
 Each check has its own time limit. Several registries give one table with a column each.
-The exit code is 0 whenever the probe ran, whatever the checks found.`,
+The exit code is 0 whenever the probe ran, whatever the checks found.
+
+--format json prints an array with one report per registry:
+{registry, repository, results: [{id, title, status, summary, evidence, leftovers, seconds}]}.`,
 		Example: `  eopack probe localhost:5000
   eopack probe registry.example.com/team/scratch --format markdown
   eopack probe 127.0.0.1:5000 127.0.0.1:5001 --only referrers,range --format json`,
@@ -51,6 +56,7 @@ The exit code is 0 whenever the probe ran, whatever the checks found.`,
 			return runProbe(cmd.Context(), stdio, opts)
 		},
 	}
+	cmd.Long += "\n\nChecks (for --only): " + strings.Join(probe.CheckIDs(), ", ") + "."
 	f := cmd.Flags()
 	opts.remote.AddFlags(f)
 	f.StringVar(&opts.format, "format", "text", "output `format`: text, json or markdown")
@@ -88,10 +94,14 @@ func runProbe(ctx context.Context, stdio *IO, opts probeOptions) error {
 		if err != nil {
 			return err
 		}
+		scheme := "https"
+		if opts.remote.PlainHTTPFor(host) {
+			scheme = "http"
+		}
 		runs = append(runs, probe.Options{
 			Registry:   host,
 			Repository: repo,
-			PlainHTTP:  opts.remote.PlainHTTPFor(host),
+			Scheme:     scheme,
 			Insecure:   opts.remote.Insecure,
 			Credential: client.Credential,
 			MaxBlob:    maxBlob,
@@ -117,6 +127,9 @@ func splitProbeTarget(s string) (host, repo string, err error) {
 		if err := ref.ValidateRepository(); err != nil {
 			return "", "", usagef("%q: invalid repository name %q", s, repo)
 		}
+	}
+	if host == "docker.io" {
+		host = "registry-1.docker.io" // Docker Hub's API host, as ORAS and docker use
 	}
 	return host, repo, nil
 }
