@@ -63,6 +63,7 @@ head -c $((SIZE_MIB * 1024 * 1024)) /dev/urandom >"$WORK/in/blob.bin"
 # measure NAME CMD… : appends "seconds kib" to $WORK/NAME.txt
 measure() {
   local name=$1; shift
+  sync # flush the previous run's writes so they do not slow this one
   /usr/bin/time -f "%e %M" -o "$WORK/t" "$@" >"$WORK/last.log" 2>&1 || {
     echo "FAILED: $*" >&2; cat "$WORK/last.log" >&2; exit 1; }
   cat "$WORK/t" >>"$WORK/$name.txt"

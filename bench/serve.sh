@@ -5,13 +5,13 @@
 #  - each server's peak RSS over the large transfers (VmHWM from /proc/PID/status);
 #  - small artifacts: 1,000 pushes of a 1 KiB artifact (blob + manifest) and 1,000 manifest
 #    GETs per registry over one keep-alive connection, as artifacts per second.
-# Env: SIZE_MIB (default 1024), RUNS (3), SMALL (1000), EOPACK_PEERS. Temp data is removed.
+# Env: SIZE_MIB (default 1024), RUNS (5), SMALL (1000), EOPACK_PEERS. Temp data is removed.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
 peers=${EOPACK_PEERS:-$HOME/.cache/eopack/peers}
 export PATH="$peers/bin:$PATH"
-SIZE_MIB=${SIZE_MIB:-1024} RUNS=${RUNS:-3} SMALL=${SMALL:-1000}
+SIZE_MIB=${SIZE_MIB:-1024} RUNS=${RUNS:-5} SMALL=${SMALL:-1000}
 for b in oras registry python3 curl; do
   command -v "$b" >/dev/null || { echo "bench/serve: $b not found (run scripts/install-peers.sh)" >&2; exit 2; }
 done
@@ -20,7 +20,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/eopack-bench-serve.XXXXXX")
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-  rm -rf "$work"
+  rm -rf "$work" "${cdir:-}"
 }
 trap cleanup EXIT
 export DOCKER_CONFIG=$work/docker-config
@@ -33,6 +33,7 @@ hwm() { awk '/VmHWM/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
 
 (cd "$repo" && go build -o "$work/eopack" ./cmd/eopack)
 echo "bench/serve: writing ${SIZE_MIB} MiB random blob"
+mkdir -p "$work/client"
 head -c "$((SIZE_MIB << 20))" /dev/urandom >"$work/big.bin"
 
 # eopack serve
@@ -57,26 +58,35 @@ registry serve "$work/dist.yml" >"$work/dist.log" 2>&1 &
 pids+=($!); dist_pid=$!
 waitready "$serve_addr"; waitready "$dist_addr"
 
-# big: push to a fresh repository each run (so nothing is skipped as already present), pull
-# the first into a fresh folder each run.
-big() { # name addr
-  local name=$1 addr=$2 i t0 t1
-  : >"$work/$name.push"; : >"$work/$name.pull"
-  for i in $(seq "$RUNS"); do
-    sync; t0=$(now)
-    (cd "$work" && oras push --plain-http --no-tty "$addr/bench/big$i:v1" big.bin:application/octet-stream >/dev/null)
-    t1=$(now); echo "$t1 - $t0" | bc >>"$work/$name.push"
-  done
-  for i in $(seq "$RUNS"); do
-    rm -rf "$work/out"; sync; t0=$(now)
-    oras pull --plain-http --no-tty -o "$work/out" "$addr/bench/big1:v1" >/dev/null
-    t1=$(now); echo "$t1 - $t0" | bc >>"$work/$name.pull"
-    cmp -s "$work/out/big.bin" "$work/big.bin" || { echo "bench/serve: $name pulled different bytes" >&2; exit 1; }
-  done
-  rm -rf "$work/out"
+# big: runs alternate between the two registries so load from elsewhere on the machine hits
+# both alike. Each push goes to a fresh repository (nothing skipped as already present); each
+# pull goes to a fresh folder. Client-side files live on tmpfs when there is one, so the
+# client's own disk writeback does not blur the servers' numbers; the servers store on disk.
+cdir=$work/client
+if [ -d /dev/shm ] && [ -w /dev/shm ]; then cdir=$(mktemp -d /dev/shm/eopack-bench-serve.XXXXXX); fi
+mv "$work/big.bin" "$cdir/big.bin"
+timed() { # file cmd...: append the elapsed seconds of cmd to file
+  local out=$1 t0 t1; shift
+  sync; t0=$(now); "$@" >/dev/null; t1=$(now)
+  echo "$t1 - $t0" | bc >>"$out"
 }
-big serve "$serve_addr"; serve_rss=$(hwm "$serve_pid")
-big dist "$dist_addr"; dist_rss=$(hwm "$dist_pid")
+: >"$work/serve.push"; : >"$work/dist.push"; : >"$work/serve.pull"; : >"$work/dist.pull"
+for i in $(seq "$RUNS"); do
+  for r in serve dist; do
+    addr=$serve_addr; [ $r = dist ] && addr=$dist_addr
+    (cd "$cdir" && timed "$work/$r.push" oras push --plain-http --no-tty "$addr/bench/big$i:v1" big.bin:application/octet-stream)
+  done
+done
+for i in $(seq "$RUNS"); do
+  for r in serve dist; do
+    addr=$serve_addr; [ $r = dist ] && addr=$dist_addr
+    rm -rf "$cdir/out"
+    timed "$work/$r.pull" oras pull --plain-http --no-tty -o "$cdir/out" "$addr/bench/big1:v1"
+    cmp -s "$cdir/out/big.bin" "$cdir/big.bin" || { echo "bench/serve: $r pulled different bytes" >&2; exit 1; }
+  done
+done
+serve_rss=$(hwm "$serve_pid"); dist_rss=$(hwm "$dist_pid")
+rm -rf "$cdir/out" "$cdir/big.bin"; [ "$cdir" = "$work/client" ] || rmdir "$cdir"
 
 # small: one Python process, one keep-alive connection per registry; POST+PUT upload (the
 # portable sequence both registries accept), then a manifest PUT by tag; then GET each tag.
@@ -117,7 +127,7 @@ read -r dist_spush dist_sget < <(small "$dist_addr")
 
 sp=$(median <"$work/serve.push"); sl=$(median <"$work/serve.pull")
 dp=$(median <"$work/dist.push"); dl=$(median <"$work/dist.pull")
-ratio() { echo "scale=2; $1 / $2" | bc; }
+ratio() { printf "%.2f" "$(echo "scale=4; $1 / $2" | bc)"; }
 printf 'bench/serve: %d MiB blob, ORAS CLI, median of %d runs (seconds)\n' "$SIZE_MIB" "$RUNS"
 printf '  %-13s push %6.2f s  pull %6.2f s  peak RSS %4d MiB\n' "eopack serve" "$sp" "$sl" "$serve_rss"
 printf '  %-13s push %6.2f s  pull %6.2f s  peak RSS %4d MiB\n' "distribution" "$dp" "$dl" "$dist_rss"

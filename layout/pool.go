@@ -74,7 +74,7 @@ func (p *Pool) Ingest(ctx context.Context, d ocispec.Descriptor, r io.Reader) er
 	return p.Adopt(d.Digest, tmp)
 }
 
-// Adopt renames tmp, a complete, verified and fsynced file of blob d in the pool's file system,
+// Adopt moves tmp, a complete, verified and fsynced file of blob d on the pool's file system,
 // to its final pool path. If the pool already has d, tmp is removed.
 func (p *Pool) Adopt(d digest.Digest, tmp string) error {
 	return adopt(tmp, p.Path(d))
@@ -150,7 +150,7 @@ func writeVerified(ctx context.Context, dir string, d ocispec.Descriptor, r io.R
 			os.Remove(f.Name())
 		}
 	}()
-	n, err := io.Copy(io.MultiWriter(f, h), &ctxReader{ctx: ctx, r: io.LimitReader(r, d.Size+1)})
+	n, err := WriteHashed(ctx, f, 0, h, io.LimitReader(r, d.Size+1))
 	if err != nil {
 		return "", fmt.Errorf("write %s: %w", d.Digest, err)
 	}
@@ -173,23 +173,13 @@ func writeVerified(ctx context.Context, dir string, d ocispec.Descriptor, r io.R
 	return f.Name(), nil
 }
 
-// adopt renames a complete temp file to dst (creating its folder) and fsyncs the folder.
-// If dst already exists the temp file is dropped: content addressing makes them identical.
+// adopt gives a complete temp file its final name dst (creating its folder) and fsyncs the
+// folder. It links rather than renames, so an existing dst is never replaced: when two
+// writers of one blob race, the first file stays and every hard link to it stays valid. The
+// temp name is removed either way.
 func adopt(tmp, dst string) error {
-	if _, err := os.Stat(dst); err == nil {
-		os.Remove(tmp)
-		return nil
-	}
-	dir := filepath.Dir(dst)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if err := os.Rename(tmp, dst); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return syncDir(dir)
+	defer os.Remove(tmp)
+	return linkInto(tmp, dst)
 }
 
 // linkInto hard-links src to dst (creating its folder); an existing dst is success.
@@ -217,17 +207,4 @@ func syncDir(dir string) error {
 	}
 	defer d.Close()
 	return d.Sync()
-}
-
-// ctxReader stops a copy when ctx is cancelled.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c *ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }

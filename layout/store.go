@@ -139,38 +139,44 @@ func (s *Store) Exists(ctx context.Context, d ocispec.Descriptor) (bool, error) 
 // io.ErrUnexpectedEOF wrapped). An existing blob gives errdef.ErrAlreadyExists. A pushed
 // manifest is listed in index.json (without a tag).
 func (s *Store) Push(ctx context.Context, d ocispec.Descriptor, r io.Reader) error {
+	err := s.pushBlob(ctx, d, r)
+	if (err == nil || errors.Is(err, errdef.ErrAlreadyExists)) && IsManifest(d.MediaType) {
+		if lerr := s.listManifest(d); lerr != nil {
+			return lerr
+		}
+	}
+	return err
+}
+
+// PushReference pushes manifest d and tags it reference with one index.json update
+// (registry.ReferencePusher). A manifest already present is tagged, not an error.
+func (s *Store) PushReference(ctx context.Context, d ocispec.Descriptor, r io.Reader, reference string) error {
+	if err := s.pushBlob(ctx, d, r); err != nil && !errors.Is(err, errdef.ErrAlreadyExists) {
+		return err
+	}
+	return s.Tag(ctx, d, reference)
+}
+
+// pushBlob writes blob d (into the pool and linked, if there is one) without touching the index.
+func (s *Store) pushBlob(ctx context.Context, d ocispec.Descriptor, r io.Reader) error {
 	exists, err := s.Exists(ctx, d)
 	if err != nil {
 		return err
 	}
 	if exists {
-		if IsManifest(d.MediaType) {
-			if err := s.listManifest(d); err != nil {
-				return err
-			}
-		}
 		return fmt.Errorf("%s: %w", d.Digest, errdef.ErrAlreadyExists)
 	}
 	if s.pool != nil {
 		if err := s.pool.Ingest(ctx, d, r); err != nil {
 			return err
 		}
-		if err := linkInto(s.pool.Path(d.Digest), s.BlobPath(d.Digest)); err != nil {
-			return err
-		}
-	} else {
-		tmp, err := writeVerified(ctx, filepath.Join(s.root, ingestDir), d, r)
-		if err != nil {
-			return err
-		}
-		if err := adopt(tmp, s.BlobPath(d.Digest)); err != nil {
-			return err
-		}
+		return linkInto(s.pool.Path(d.Digest), s.BlobPath(d.Digest))
 	}
-	if IsManifest(d.MediaType) {
-		return s.listManifest(d)
+	tmp, err := writeVerified(ctx, filepath.Join(s.root, ingestDir), d, r)
+	if err != nil {
+		return err
 	}
-	return nil
+	return adopt(tmp, s.BlobPath(d.Digest))
 }
 
 // Adopt moves tmp, a complete, verified and fsynced file holding blob d on the same file
@@ -267,4 +273,5 @@ var (
 	_ content.Deleter           = (*Store)(nil)
 	_ content.PredecessorFinder = (*Store)(nil)
 	_ registry.TagLister        = (*Store)(nil)
+	_ registry.ReferencePusher  = (*Store)(nil)
 )

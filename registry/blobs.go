@@ -12,6 +12,8 @@ import (
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2/errdef"
+
+	"github.com/eopack/eopack/layout"
 )
 
 // parseDigest validates a digest from a path or query (sha256, sha384 or sha512).
@@ -23,45 +25,62 @@ func parseDigest(s string) (digest.Digest, error) {
 	return d, nil
 }
 
-func (h *Handler) getBlob(w http.ResponseWriter, r *http.Request, rt route) error {
+// openContent opens blob d of repo; a missing file wraps notFound.
+func openContent(repo *layout.Store, d digest.Digest, notFound error) (*os.File, os.FileInfo, error) {
+	f, err := os.Open(repo.BlobPath(d))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, errf(notFound, "%s", d)
+	} else if err != nil {
+		return nil, nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, fi, nil
+}
+
+// contentHeaders sets the headers every blob and manifest answer carries.
+func contentHeaders(w http.ResponseWriter, d digest.Digest, mediaType string) {
+	w.Header().Set("Content-Type", mediaType)
+	w.Header().Set("Docker-Content-Digest", d.String())
+	w.Header().Set("ETag", `"`+d.String()+`"`)
+}
+
+// blobRepo parses the blob digest of rt and opens its repository; a repository that does not
+// exist has no blobs (BLOB_UNKNOWN).
+func (h *Handler) blobRepo(rt route) (*layout.Store, digest.Digest, error) {
 	d, err := parseDigest(rt.ref)
 	if err != nil {
-		return err
+		return nil, "", err
 	}
 	repo, err := h.fs.Repo(rt.name, false)
 	if errors.Is(err, ErrNameUnknown) {
-		return errf(ErrBlobUnknown, "%s", d)
-	} else if err != nil {
-		return err
+		return nil, "", errf(ErrBlobUnknown, "%s", d)
 	}
-	f, err := os.Open(repo.BlobPath(d))
-	if errors.Is(err, fs.ErrNotExist) {
-		return errf(ErrBlobUnknown, "%s", d)
-	} else if err != nil {
-		return err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
+	return repo, d, err
+}
+
+func (h *Handler) getBlob(w http.ResponseWriter, r *http.Request, rt route) error {
+	repo, d, err := h.blobRepo(rt)
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Docker-Content-Digest", d.String())
-	w.Header().Set("Content-Type", "application/octet-stream")
-	w.Header().Set("ETag", `"`+d.String()+`"`)
+	f, fi, err := openContent(repo, d, ErrBlobUnknown)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	contentHeaders(w, d, "application/octet-stream")
 	w.Header().Set("Cache-Control", "max-age=31536000")
 	http.ServeContent(w, r, "", fi.ModTime(), f) // Range → 206/416, sendfile from *os.File
 	return nil
 }
 
 func (h *Handler) deleteBlob(w http.ResponseWriter, r *http.Request, rt route) error {
-	d, err := parseDigest(rt.ref)
+	repo, d, err := h.blobRepo(rt)
 	if err != nil {
-		return err
-	}
-	repo, err := h.fs.Repo(rt.name, false)
-	if errors.Is(err, ErrNameUnknown) {
-		return errf(ErrBlobUnknown, "%s", d)
-	} else if err != nil {
 		return err
 	}
 	if err := repo.Delete(r.Context(), ocispec.Descriptor{Digest: d}); errors.Is(err, errdef.ErrNotFound) {
@@ -69,8 +88,13 @@ func (h *Handler) deleteBlob(w http.ResponseWriter, r *http.Request, rt route) e
 	} else if err != nil {
 		return err
 	}
+	return empty(w, http.StatusAccepted)
+}
+
+// empty answers status with no body.
+func empty(w http.ResponseWriter, status int) error {
 	w.Header().Set("Content-Length", "0")
-	w.WriteHeader(http.StatusAccepted)
+	w.WriteHeader(status)
 	return nil
 }
 

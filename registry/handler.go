@@ -22,67 +22,35 @@ type Options struct {
 
 // Handler serves the distribution spec over FS storage.
 type Handler struct {
-	fs  *FS
-	opt Options
+	fs    *FS
+	opt   Options
+	table map[kind]map[string]handlerFunc
 }
 
 // New returns the registry handler for storage fs.
-func New(fs *FS, opt Options) *Handler { return &Handler{fs: fs, opt: opt} }
+func New(fs *FS, opt Options) *Handler {
+	h := &Handler{fs: fs, opt: opt}
+	h.table = map[kind]map[string]handlerFunc{
+		kindBase:      {http.MethodGet: h.base},
+		kindCatalog:   {http.MethodGet: h.catalog},
+		kindBlob:      {http.MethodGet: h.getBlob, http.MethodDelete: h.deleteBlob},
+		kindUploads:   {http.MethodPost: h.startUpload},
+		kindUpload:    {http.MethodGet: h.uploadStatus, http.MethodPatch: h.patchUpload, http.MethodPut: h.putUpload, http.MethodDelete: h.cancelUpload},
+		kindManifest:  {http.MethodGet: h.getManifest, http.MethodPut: h.putManifest, http.MethodDelete: h.deleteManifest},
+		kindTags:      {http.MethodGet: h.tags},
+		kindReferrers: {http.MethodGet: h.referrers},
+	}
+	return h
+}
 
 type handlerFunc func(w http.ResponseWriter, r *http.Request, rt route) error
 
-// routes maps an endpoint and method to its handler.
+// routes finds the handler of an endpoint and method; HEAD is served by the GET handler.
 func (h *Handler) routes(k kind, method string) handlerFunc {
-	switch k {
-	case kindBase:
-		if method == http.MethodGet || method == http.MethodHead {
-			return h.base
-		}
-	case kindCatalog:
-		if method == http.MethodGet || method == http.MethodHead {
-			return h.catalog
-		}
-	case kindBlob:
-		switch method {
-		case http.MethodGet, http.MethodHead:
-			return h.getBlob
-		case http.MethodDelete:
-			return h.deleteBlob
-		}
-	case kindUploads:
-		if method == http.MethodPost {
-			return h.startUpload
-		}
-	case kindUpload:
-		switch method {
-		case http.MethodGet, http.MethodHead:
-			return h.uploadStatus
-		case http.MethodPatch:
-			return h.patchUpload
-		case http.MethodPut:
-			return h.putUpload
-		case http.MethodDelete:
-			return h.cancelUpload
-		}
-	case kindManifest:
-		switch method {
-		case http.MethodGet, http.MethodHead:
-			return h.getManifest
-		case http.MethodPut:
-			return h.putManifest
-		case http.MethodDelete:
-			return h.deleteManifest
-		}
-	case kindTags:
-		if method == http.MethodGet || method == http.MethodHead {
-			return h.tags
-		}
-	case kindReferrers:
-		if method == http.MethodGet || method == http.MethodHead {
-			return h.referrers
-		}
+	if method == http.MethodHead {
+		method = http.MethodGet
 	}
-	return nil
+	return h.table[k][method]
 }
 
 // ServeHTTP routes the request, checks auth and name, and writes any error the endpoint

@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"io/fs"
 	"mime"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 
@@ -47,20 +45,12 @@ func (h *Handler) getManifest(w http.ResponseWriter, r *http.Request, rt route) 
 	if err != nil {
 		return err
 	}
-	f, err := os.Open(repo.BlobPath(d.Digest))
-	if errors.Is(err, fs.ErrNotExist) {
-		return errf(ErrManifestUnknown, "%s", d.Digest)
-	} else if err != nil {
-		return err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
+	f, fi, err := openContent(repo, d.Digest, ErrManifestUnknown)
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", d.MediaType)
-	w.Header().Set("Docker-Content-Digest", d.Digest.String())
-	w.Header().Set("ETag", `"`+d.Digest.String()+`"`)
+	defer f.Close()
+	contentHeaders(w, d.Digest, d.MediaType)
 	w.Header().Set("Content-Length", strconv.FormatInt(fi.Size(), 10))
 	w.WriteHeader(http.StatusOK)
 	if r.Method != http.MethodHead {
@@ -116,17 +106,26 @@ func (h *Handler) putManifest(w http.ResponseWriter, r *http.Request, rt route) 
 		}
 	}
 	desc := ocispec.Descriptor{MediaType: m.MediaType, Digest: d, Size: int64(len(body))}
-	if err := repo.Push(r.Context(), desc, bytes.NewReader(body)); err != nil && !errors.Is(err, errdef.ErrAlreadyExists) {
+	if refDigest == "" {
+		tags = append([]string{rt.ref}, tags...)
+	}
+	if len(tags) == 0 {
+		err = repo.Push(r.Context(), desc, bytes.NewReader(body))
+	} else {
+		err = repo.PushReference(r.Context(), desc, bytes.NewReader(body), tags[0])
+	}
+	if err != nil && !errors.Is(err, errdef.ErrAlreadyExists) {
 		return err
 	}
-	if refDigest == "" {
-		tags = append(tags, rt.ref)
-	}
-	for _, t := range tags {
-		if err := repo.Tag(r.Context(), desc, t); err != nil {
-			return err
+	for i, t := range tags {
+		if i > 0 {
+			if err := repo.Tag(r.Context(), desc, t); err != nil {
+				return err
+			}
 		}
-		w.Header().Add("OCI-Tag", t)
+		if refDigest != "" {
+			w.Header().Add("OCI-Tag", t)
+		}
 	}
 	if m.Subject != nil {
 		w.Header().Set("OCI-Subject", m.Subject.Digest.String())
@@ -153,9 +152,7 @@ func (h *Handler) deleteManifest(w http.ResponseWriter, r *http.Request, rt rout
 	} else if err != nil {
 		return err
 	}
-	w.Header().Set("Content-Length", "0")
-	w.WriteHeader(http.StatusAccepted)
-	return nil
+	return empty(w, http.StatusAccepted)
 }
 
 func (h *Handler) referrers(w http.ResponseWriter, r *http.Request, rt route) error {

@@ -1,17 +1,29 @@
 package registry
 
 import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"math/big"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/opencontainers/go-digest"
 	"golang.org/x/crypto/bcrypt"
@@ -120,5 +132,82 @@ func TestSweepRemovesStaleUploads(t *testing.T) {
 	expect(t, "stale session", tr.do("GET", loc, nil), http.StatusNotFound, "BLOB_UPLOAD_UNKNOWN")
 	if ents, _ := os.ReadDir(filepath.Join(tr.fs.Root(), "_uploads")); len(ents) != 0 {
 		t.Fatalf("%d session files left", len(ents))
+	}
+}
+
+// Many sessions upload the same blob at once: every one completes and one correct file
+// results.
+func TestConcurrentUploadsOfOneBlob(t *testing.T) {
+	tr := newTestRegistry(t, Options{})
+	data := bytes.Repeat([]byte("same band "), 100000)
+	d := digest.FromBytes(data)
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			repo := fmt.Sprintf("eo/r%d", i%3)
+			loc := tr.do("POST", "/v2/"+repo+"/blobs/uploads/", nil).header.Get("Location")
+			tr.do("PATCH", loc, data[:len(data)/2])
+			if r := tr.do("PUT", loc+"?digest="+d.String(), data[len(data)/2:]); r.status != 201 {
+				t.Errorf("PUT %d: %d %s", i, r.status, r.body)
+			}
+		}()
+	}
+	wg.Wait()
+	for i := range 3 {
+		r := tr.do("GET", fmt.Sprintf("/v2/eo/r%d/blobs/%s", i, d), nil)
+		if r.status != 200 || !bytes.Equal(r.body, data) {
+			t.Fatalf("r%d: %d, %d bytes", i, r.status, len(r.body))
+		}
+	}
+	if n := nlink(t, filepath.Join(tr.fs.Root(), "_pool/sha256", d.Encoded())); n != 4 {
+		t.Fatalf("pool file has %d links, want 4", n)
+	}
+}
+
+// Serve answers over TLS and returns nil once its context is cancelled.
+func TestServeTLSAndShutdown(t *testing.T) {
+	dir := t.TempDir()
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, _ := x509.MarshalECPrivateKey(key)
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
+	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	addrc := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- Serve(ctx, Config{Addr: "127.0.0.1:0", Root: filepath.Join(dir, "root"), TLSCert: certFile, TLSKey: keyFile},
+			func(a string) { addrc <- a })
+	}()
+	var addr string
+	select {
+	case addr = <-addrc:
+	case err := <-done:
+		t.Fatal(err)
+	}
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	res, err := client.Get("https://" + addr + "/v2/")
+	if err != nil || res.StatusCode != 200 || res.TLS == nil {
+		t.Fatalf("GET https /v2/: %v %v", res, err)
+	}
+	res.Body.Close()
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Serve after cancel: %v", err)
+	}
+	if err := Serve(context.Background(), Config{Addr: "127.0.0.1:0", Root: dir, TLSCert: certFile}, nil); err == nil {
+		t.Fatal("--tls-cert without --tls-key accepted")
+	}
+	if err := Serve(context.Background(), Config{Addr: "127.0.0.1:0", Root: dir, Private: true}, nil); err == nil {
+		t.Fatal("--private without --htpasswd accepted")
 	}
 }

@@ -91,7 +91,10 @@ func Serve(ctx context.Context, cfg Config, ready func(addr string)) error {
 	sctx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+		// Requests still running (e.g. a stalled upload) are cut; their sessions stay on
+		// disk and can be resumed after a restart.
+		logger.Printf("requests still running after %s, closing them: %v", ShutdownTimeout, err)
+		srv.Close()
 	}
 	return nil
 }

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/opencontainers/go-digest"
+
+	"github.com/eopack/eopack/layout"
 )
 
 // uploads tracks blob upload sessions. Each session is one file in dir, hashed while it is
@@ -120,11 +122,7 @@ func (up *upload) write(ctx context.Context, r io.Reader, alg digest.Algorithm) 
 		}
 		up.alg, up.h = alg, alg.Hash()
 	}
-	var w io.Writer = f
-	if up.h != nil {
-		w = io.MultiWriter(f, up.h)
-	}
-	n, err := io.Copy(w, r)
+	n, err := layout.WriteHashed(ctx, f, up.size, up.h, r)
 	up.size += n
 	if err != nil {
 		// The file may hold part of a buffer the hash did not see: trust only the file.

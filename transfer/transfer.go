@@ -178,16 +178,36 @@ func mountSource(src content.ReadOnlyStorage, dst content.Storage) string {
 // along. It returns the root descriptor.
 func Copy(ctx context.Context, src oras.ReadOnlyGraphTarget, srcRef string, dst oras.Target, dstRef string, o Options) (ocispec.Descriptor, error) {
 	g := o.graphOptions(src, dst)
+	if _, err := digest.Parse(dstRef); err == nil || dstRef == "" {
+		// untagged at the destination: copy the graph only (a layout would otherwise get
+		// a ref.name that is a digest)
+		root, err := oras.Resolve(ctx, src, srcRef, oras.DefaultResolveOptions)
+		if err != nil {
+			return ocispec.Descriptor{}, err
+		}
+		if dstRef != "" && root.Digest.String() != dstRef {
+			return ocispec.Descriptor{}, fmt.Errorf("%s resolves to %s, not %s", srcRef, root.Digest, dstRef)
+		}
+		if o.Referrers {
+			return root, oras.ExtendedCopyGraph(ctx, src, dst, root, referrersOptions(g).ExtendedCopyGraphOptions)
+		}
+		return root, oras.CopyGraph(ctx, src, dst, root, g)
+	}
 	if o.Referrers {
-		eo := oras.ExtendedCopyOptions{ExtendedCopyGraphOptions: oras.ExtendedCopyGraphOptions{
-			CopyGraphOptions: g,
-			FindPredecessors: func(ctx context.Context, s content.ReadOnlyGraphStorage, d ocispec.Descriptor) ([]ocispec.Descriptor, error) {
-				return registry.Referrers(ctx, s, d, "")
-			},
-		}}
-		return oras.ExtendedCopy(ctx, src, srcRef, dst, dstRef, eo)
+		return oras.ExtendedCopy(ctx, src, srcRef, dst, dstRef, referrersOptions(g))
 	}
 	return oras.Copy(ctx, src, srcRef, dst, dstRef, oras.CopyOptions{CopyGraphOptions: g})
+}
+
+// referrersOptions makes an extended copy follow referrers (subject links) only, not every
+// index that happens to contain the root.
+func referrersOptions(g oras.CopyGraphOptions) oras.ExtendedCopyOptions {
+	return oras.ExtendedCopyOptions{ExtendedCopyGraphOptions: oras.ExtendedCopyGraphOptions{
+		CopyGraphOptions: g,
+		FindPredecessors: func(ctx context.Context, s content.ReadOnlyGraphStorage, d ocispec.Descriptor) ([]ocispec.Descriptor, error) {
+			return registry.Referrers(ctx, s, d, "")
+		},
+	}}
 }
 
 // CopyRoot copies the graph under root from src to dst and, when dstRef is not empty, tags

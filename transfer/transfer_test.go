@@ -184,3 +184,28 @@ func TestSourceServesOnlyWhatItHolds(t *testing.T) {
 		t.Fatalf("manifest bytes %d", len(b))
 	}
 }
+
+func TestCopyByDigestLeavesNoTag(t *testing.T) {
+	ctx := context.Background()
+	l1 := open(t, t.TempDir()+"/l1", true)
+	src, md := artifact(t, nil, "band")
+	if err := transfer.CopyRoot(ctx, src, md, l1, "v1", transfer.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	l2 := open(t, t.TempDir()+"/l2", true)
+	root, err := transfer.Copy(ctx, l1, md.Digest.String(), l2, md.Digest.String(), transfer.Options{})
+	if err != nil || root.Digest != md.Digest {
+		t.Fatalf("copy by digest: %v %v", root.Digest, err)
+	}
+	if ok, _ := l2.Exists(ctx, md); !ok {
+		t.Fatal("manifest not copied")
+	}
+	var tags []string
+	l2.(registry.TagLister).Tags(ctx, "", func(ts []string) error { tags = append(tags, ts...); return nil })
+	if len(tags) != 0 {
+		t.Fatalf("tags at destination: %v", tags)
+	}
+	if _, err := transfer.Copy(ctx, l1, "v1", l2, "sha256:"+strings.Repeat("0", 64), transfer.Options{}); err == nil {
+		t.Fatal("copy to a digest the source does not resolve to succeeded")
+	}
+}

@@ -164,6 +164,8 @@ func TestAuthErrorsSayLogin(t *testing.T) {
 	e.eo("push", "-u", "eo", "-p", "s3cret", ref, "B04.tif")
 	e.eo("pull", "-u", "eo", "-p", "s3cret", ref, "-o", "out")
 	e.sameFile("B04.tif", "out/B04.tif")
+	e.sh("echo s3cret | eopack pull -u eo --password-stdin " + ref + " -o out-stdin")
+	e.sameFile("B04.tif", "out-stdin/B04.tif")
 	// credentials from a Docker config.json (what `login` writes)
 	e.write("cfg/config.json", []byte(fmt.Sprintf(`{"auths":{%q:{"auth":"ZW86czNjcmV0"}}}`, addr)))
 	e.eo("pull", "--registry-config", e.path("cfg/config.json"), ref, "-o", "out2")

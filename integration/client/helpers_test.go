@@ -25,6 +25,7 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	t.Setenv("XDG_CACHE_HOME", t.TempDir()) // eopack's digest cache stays inside the test
 	return &env{t: t, dir: t.TempDir(), eopack: testpeer.Eopack(t), oras: testpeer.Bin(t, "oras")}
 }
 

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/opencontainers/go-digest"
+	specs "github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/eopack/eopack/internal/testpeer"
@@ -108,10 +109,11 @@ func TestCrashMidManifestWrites(t *testing.T) {
 	httpDo(t, srv, "POST", "/v2/eo/products/blobs/uploads/?digest="+empty.Digest.String(), bytes.NewReader(empty.Data))
 	manifest := func(i int) []byte {
 		b, _ := json.Marshal(ocispec.Manifest{
+			Versioned: specs.Versioned{SchemaVersion: 2},
 			MediaType: ocispec.MediaTypeImageManifest, Config: empty, Layers: []ocispec.Descriptor{},
 			Annotations: map[string]string{"n": strconv.Itoa(i)},
 		})
-		return append([]byte(`{"schemaVersion":2,`), b[1:]...)
+		return b
 	}
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -128,20 +130,25 @@ func TestCrashMidManifestWrites(t *testing.T) {
 					return // the server is gone
 				}
 				res.Body.Close()
-				if res.StatusCode == 201 {
-					mu.Lock()
-					ok++
-					mu.Unlock()
+				if res.StatusCode != 201 {
+					t.Errorf("PUT t%d: %d", i, res.StatusCode)
+					return
 				}
+				mu.Lock()
+				ok++
+				mu.Unlock()
 			}
 		}()
 	}
-	for {
+	for deadline := time.Now().Add(time.Minute); ; {
 		mu.Lock()
 		n := ok
 		mu.Unlock()
 		if n >= 50 {
 			break
+		}
+		if time.Now().After(deadline) || t.Failed() {
+			t.Fatalf("only %d manifests pushed", n)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -169,6 +176,9 @@ func TestCrashMidManifestWrites(t *testing.T) {
 	srv = testpeer.StartServe(t, root)
 	for _, m := range idx.Manifests {
 		ref := m.Annotations[ocispec.AnnotationRefName]
+		if ref == "" { // pushed, not yet tagged when the server died
+			ref = m.Digest.String()
+		}
 		code, h, body := httpDo(t, srv, "GET", "/v2/eo/products/manifests/"+ref, nil)
 		if code != 200 || digest.FromBytes(body) != m.Digest || h.Get("Docker-Content-Digest") != m.Digest.String() {
 			t.Fatalf("GET %s after restart: %d", ref, code)
@@ -177,5 +187,27 @@ func TestCrashMidManifestWrites(t *testing.T) {
 	req := manifest(-1)
 	if code, _, body := httpDo(t, srv, "PUT", "/v2/eo/products/manifests/again", bytes.NewReader(req), "Content-Type", ocispec.MediaTypeImageManifest); code != 201 {
 		t.Fatalf("push after restart: %d %s", code, body)
+	}
+}
+
+// An upload session left alone for longer than --upload-ttl is removed with its bytes.
+func TestStaleUploadRemovedAfterTTL(t *testing.T) {
+	srv := testpeer.StartServe(t, "", "--upload-ttl", "1s")
+	_, h, _ := httpDo(t, srv, "POST", "/v2/eo/products/blobs/uploads/", nil)
+	loc := h.Get("Location")
+	if code, _, _ := httpDo(t, srv, "PATCH", loc, bytes.NewReader(make([]byte, 1000))); code != 202 {
+		t.Fatalf("PATCH: %d", code)
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		code, _, _ := httpDo(t, srv, "GET", loc, nil)
+		if code == 404 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("session still there after 30s with --upload-ttl 1s: %d", code)
+		}
+	}
+	if ents, _ := os.ReadDir(filepath.Join(srv.Root, "_uploads")); len(ents) != 0 {
+		t.Fatalf("%d session files left", len(ents))
 	}
 }

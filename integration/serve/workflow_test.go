@@ -24,7 +24,8 @@ func TestOrasSeedWorkflow(t *testing.T) {
 		"data/imagery.tif:image/tiff", "data/stac_item.json:application/geo+json",
 		"data/config.json:application/vnd.oci.artifact.config.v1+json")
 	ref := srv.Host() + "/eo/products:v1"
-	e.must(t, oras, "cp", "--from-oci-layout", "eo-layout:eo/products:v1", "--to-plain-http", "--to", ref)
+	// ORAS 1.3 spells the seed's `--to` as a positional target
+	e.must(t, oras, "cp", "--from-oci-layout", "eo-layout:eo/products:v1", "--to-plain-http", ref)
 	e.must(t, oras, "pull", "--plain-http", ref, "--output", "retrieved")
 	for _, f := range []string{"imagery.tif", "stac_item.json", "config.json"} {
 		sameFile(t, filepath.Join(e.dir, "data", f), filepath.Join(e.dir, "retrieved", "data", f))
@@ -65,6 +66,9 @@ func TestEopackSeedWorkflow(t *testing.T) {
 	for _, f := range []string{"imagery.tif", "stac_item.json"} {
 		sameFile(t, filepath.Join(e.dir, "data", f), filepath.Join(e.dir, "retrieved", "data", f))
 	}
+	// eopack reads the registry's storage directly as a layout
+	e.must(t, eo, "pull", "--oci-layout", filepath.Join(srv.Root, "eo/products")+":v1", "--output", "from-storage")
+	sameFile(t, filepath.Join(e.dir, "data/imagery.tif"), filepath.Join(e.dir, "from-storage/data/imagery.tif"))
 	// and ORAS reads what eopack pushed to eopack serve
 	e.must(t, testpeer.Bin(t, "oras"), "pull", "--plain-http", ref, "--output", "by-oras")
 	sameFile(t, filepath.Join(e.dir, "data/imagery.tif"), filepath.Join(e.dir, "by-oras/data/imagery.tif"))
@@ -99,7 +103,7 @@ func TestCraneAndRegctl(t *testing.T) {
 	}
 	// a referrer pushed by regctl is listed by the referrers API
 	e.must(t, regctl, "artifact", "put", "--artifact-type", "application/vnd.test.sig", "--subject", art, "-f", "layer/band.bin")
-	if out := e.must(t, regctl, "artifact", "list", art, "--format", "{{len .Manifests}}"); strings.TrimSpace(out) != "1" {
+	if out := e.must(t, regctl, "artifact", "list", art, "--format", "{{len .Descriptors}}"); strings.TrimSpace(out) != "1" {
 		t.Fatalf("regctl artifact list: %q", out)
 	}
 	if out := e.must(t, regctl, "tag", "ls", srv.Host()+"/regctl/art"); strings.TrimSpace(out) != "v1" {
