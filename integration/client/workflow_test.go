@@ -20,7 +20,15 @@ eopack pull localhost:5000/eo/products:v1 --output ./retrieved
 `
 
 func TestSeedWorkflowVerbatim(t *testing.T) {
-	reg := testpeer.StartDistribution(t)
+	seedWorkflow(t, testpeer.StartDistribution(t))
+}
+
+// The same against eopack's own registry (eopack serve).
+func TestSeedWorkflowAgainstServe(t *testing.T) {
+	seedWorkflow(t, testpeer.StartServe(t, ""))
+}
+
+func seedWorkflow(t *testing.T, reg *testpeer.Server) {
 	e := newEnv(t)
 	e.write("my-imagery.tif", realTIFF(t))
 	e.write("my-stac.json", []byte(stacItem))
