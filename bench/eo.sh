@@ -13,42 +13,31 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
+. "$here/lib.sh"
 peers=${EOPACK_PEERS:-$HOME/.cache/eopack/peers}
 export PATH="$peers/bin:$PATH"
 BAND_MIB=${BAND_MIB:-256} RUNS=${RUNS:-3} REGISTRY=${REGISTRY:-serve}
-for b in python3 curl; do
-  command -v "$b" >/dev/null || { echo "bench/eo: $b not found" >&2; exit 2; }
-done
+bench_need eo python3 curl bc
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/eopack-bench-eo.XXXXXX")
-pid=
-cleanup() {
-  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-export DOCKER_CONFIG=$work/docker-config
+bench_init eo
+work=$BENCH_WORK
 
-freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-waitready() { for _ in $(seq 200); do curl -s -o /dev/null "http://$1/v2/" && return 0; sleep 0.05; done; echo "bench/eo: $1 did not start" >&2; exit 1; }
-now() { date +%s.%N; }
-median() { sort -g | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.2f", m}'; }
 sent_bytes() { sed -n 's/^Pushed [0-9]* blobs (\([0-9]*\) bytes).*/\1/p' "$1" | tail -1; }
 got_bytes() { sed -n 's/^Downloaded [0-9]* blobs (\([0-9]*\) bytes).*/\1/p' "$1" | tail -1; }
 
 (cd "$repo" && go build -o "$work/eopack" ./cmd/eopack)
 eopack=$work/eopack
-addr=127.0.0.1:$(freeport)
+addr=127.0.0.1:$(bench_freeport)
 case $REGISTRY in
 serve)
-  "$eopack" serve --addr "$addr" --root "$work/root" >"$work/server.log" 2>&1 & pid=$! ;;
+  bench_bg "$work/server.log" "$eopack" serve --addr "$addr" --root "$work/root" ;;
 distribution)
-  command -v registry >/dev/null || { echo "bench/eo: registry not found (scripts/install-peers.sh)" >&2; exit 2; }
-  printf 'version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: %s\n' "$work/root" "$addr" >"$work/dist.yml"
-  registry serve "$work/dist.yml" >"$work/server.log" 2>&1 & pid=$! ;;
+  bench_need eo registry
+  bench_distribution_config "$work/root" "$addr" >"$work/dist.yml"
+  bench_bg "$work/server.log" registry serve "$work/dist.yml" ;;
 *) echo "bench/eo: REGISTRY must be serve or distribution" >&2; exit 2 ;;
 esac
-waitready "$addr"
+bench_waitready "$addr"
 
 prod=$work/product
 mkdir -p "$prod"
@@ -67,20 +56,20 @@ PY
 push_t=() full_t=() one_t=()
 for r in $(seq "$RUNS"); do
   ref=$addr/bench/eo$r:v1   # a fresh repository each run, so nothing is skipped as present
-  t0=$(now); (cd "$prod" && "$eopack" push "$ref" --stac item.json >"$work/push.out"); t1=$(now)
+  t0=$(bench_now); (cd "$prod" && "$eopack" push "$ref" --stac item.json >"$work/push.out"); t1=$(bench_now)
   push_t+=("$(echo "$t1 - $t0" | bc)")
   rm -rf "$work/full" "$work/one"
-  t0=$(now); "$eopack" pull "$ref" --stac -o "$work/full" >"$work/full.out"; t1=$(now)
+  t0=$(bench_now); "$eopack" pull "$ref" --stac -o "$work/full" >"$work/full.out"; t1=$(bench_now)
   full_t+=("$(echo "$t1 - $t0" | bc)")
-  t0=$(now); "$eopack" pull "$ref" --stac --band B3 -o "$work/one" >"$work/one.out"; t1=$(now)
+  t0=$(bench_now); "$eopack" pull "$ref" --stac --band B3 -o "$work/one" >"$work/one.out"; t1=$(bench_now)
   one_t+=("$(echo "$t1 - $t0" | bc)")
   cmp "$prod/B3.tif" "$work/one/B3.tif"
   cmp "$prod/B6.tif" "$work/full/B6.tif"
   [ "$(ls "$work/one" | tr '\n' ' ')" = "B3.tif item.json " ] || { echo "bench/eo: single-band pull wrote $(ls "$work/one")" >&2; exit 1; }
 done
-push_m=$(printf '%s\n' "${push_t[@]}" | median)
-full_m=$(printf '%s\n' "${full_t[@]}" | median)
-one_m=$(printf '%s\n' "${one_t[@]}" | median)
+push_m=$(printf '%s\n' "${push_t[@]}" | bench_median)
+full_m=$(printf '%s\n' "${full_t[@]}" | bench_median)
+one_m=$(printf '%s\n' "${one_t[@]}" | bench_median)
 total_mib=$((6 * BAND_MIB))
 echo "bench/eo: registry=$REGISTRY product=6 x $BAND_MIB MiB runs=$RUNS (medians)"
 printf '  push --stac            %6.2f s  (%.0f MiB/s)\n' "$push_m" "$(echo "$total_mib / $push_m" | bc -l)"

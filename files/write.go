@@ -110,7 +110,8 @@ func (w *Writer) Write(ctx context.Context, desc ocispec.Descriptor, r io.Reader
 // receive copies r into a temporary file beside name, verifying size and digest.
 func (w *Writer) receive(ctx context.Context, desc ocispec.Descriptor, name string, r io.Reader) (string, error) {
 	tmp := tempName(name)
-	f, err := w.root.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+	// read-write: a ranged download hashes the file back as its pieces land
+	f, err := w.root.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_RDWR, 0o644)
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", desc.Annotations[ocispec.AnnotationTitle], cleanRootErr(err))
 	}
@@ -121,8 +122,16 @@ func (w *Writer) receive(ctx context.Context, desc ocispec.Descriptor, name stri
 			w.root.Remove(tmp)
 		}
 	}()
-	if err := Verify(ctx, f, r, desc); err != nil {
-		return "", fmt.Errorf("%s: %w", desc.Annotations[ocispec.AnnotationTitle], err)
+	ranged := false
+	if rw, ok := r.(RangesWriterTo); ok {
+		if ranged, err = receiveRanges(ctx, f, rw, desc); err != nil {
+			return "", fmt.Errorf("%s: %w", desc.Annotations[ocispec.AnnotationTitle], err)
+		}
+	}
+	if !ranged {
+		if err := Verify(ctx, f, r, desc); err != nil {
+			return "", fmt.Errorf("%s: %w", desc.Annotations[ocispec.AnnotationTitle], err)
+		}
 	}
 	if err := f.Close(); err != nil {
 		return "", err

@@ -50,7 +50,7 @@ func Serve(ctx context.Context, cfg Config, ready func(addr string)) error {
 	opt := Options{Private: cfg.Private, Log: logger}
 	if cfg.Htpasswd != "" {
 		if opt.Auth, err = LoadHtpasswd(cfg.Htpasswd); err != nil {
-			return err
+			return fmt.Errorf("--htpasswd: %w", err)
 		}
 	}
 	fs.Sweep(cfg.UploadTTL)

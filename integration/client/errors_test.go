@@ -1,19 +1,14 @@
 package client
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
-	"golang.org/x/crypto/bcrypt"
 	"oras.land/oras-go/v2"
 	"oras.land/oras-go/v2/content"
 
@@ -123,33 +118,8 @@ func TestWrongDigestBlobRefused(t *testing.T) {
 	}
 }
 
-// startAuthDistribution starts the pinned distribution registry with htpasswd auth.
-func startAuthDistribution(t *testing.T, user, pass string) string {
-	t.Helper()
-	dir := t.TempDir()
-	hash, err := bcrypt.GenerateFromPassword([]byte(pass), bcrypt.MinCost)
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.WriteFile(filepath.Join(dir, "htpasswd"), []byte(user+":"+string(hash)+"\n"), 0o644)
-	addr := testpeer.FreeAddr(t)
-	cfg := fmt.Sprintf("version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: %s\nauth:\n  htpasswd:\n    realm: test\n    path: %s\nhttp:\n  addr: %s\n",
-		filepath.Join(dir, "data"), filepath.Join(dir, "htpasswd"), addr)
-	os.WriteFile(filepath.Join(dir, "config.yml"), []byte(cfg), 0o644)
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, testpeer.Bin(t, "registry"), "serve", filepath.Join(dir, "config.yml"))
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cancel(); cmd.Wait() })
-	if err := testpeer.WaitReady(addr, 20*time.Second); err != nil {
-		t.Fatal(err)
-	}
-	return addr
-}
-
 func TestAuthErrorsSayLogin(t *testing.T) {
-	addr := startAuthDistribution(t, "eo", "s3cret")
+	addr := testpeer.StartDistributionWith(t, testpeer.DistributionOptions{Htpasswd: testpeer.WriteHtpasswd(t, "eo", "s3cret")}).Addr
 	e := newEnv(t)
 	e.write("B04.tif", []byte("band"))
 	ref := addr + "/eo/products:v1"

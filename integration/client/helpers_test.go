@@ -3,10 +3,8 @@
 package client
 
 import (
-	"bytes"
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -56,10 +54,8 @@ func (e *env) orasRun(args ...string) string {
 // sh runs a shell script in the work folder with eopack on PATH.
 func (e *env) sh(script string) string {
 	e.t.Helper()
-	cmd := exec.Command("bash", "-euo", "pipefail", "-c", script)
-	cmd.Dir = e.dir
-	cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(e.eopack)+":"+os.Getenv("PATH"),
-		"DOCKER_CONFIG="+filepath.Join(e.dir, ".docker"))
+	cmd := testpeer.Command(bg, e.dir, filepath.Join(e.dir, ".docker"), "bash", "-euo", "pipefail", "-c", script)
+	cmd.Env = append(cmd.Env, "PATH="+filepath.Dir(e.eopack)+":"+os.Getenv("PATH"))
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		e.t.Fatalf("script failed: %v\n%s\n--- script:\n%s", err, out, script)
@@ -71,12 +67,7 @@ func (e *env) path(p string) string { return filepath.Join(e.dir, p) }
 
 func (e *env) write(p string, b []byte) {
 	e.t.Helper()
-	if err := os.MkdirAll(filepath.Dir(e.path(p)), 0o755); err != nil {
-		e.t.Fatal(err)
-	}
-	if err := os.WriteFile(e.path(p), b, 0o644); err != nil {
-		e.t.Fatal(err)
-	}
+	testpeer.WriteFile(e.t, e.path(p), b)
 }
 
 func (e *env) read(p string) []byte {
@@ -91,9 +82,7 @@ func (e *env) read(p string) []byte {
 // sameFile fails unless two files in the work folder are byte-identical.
 func (e *env) sameFile(a, b string) {
 	e.t.Helper()
-	if !bytes.Equal(e.read(a), e.read(b)) {
-		e.t.Fatalf("%s and %s differ", a, b)
-	}
+	testpeer.SameFile(e.t, e.path(a), e.path(b))
 }
 
 // realTIFF is a real GeoTIFF from ../shared/data.

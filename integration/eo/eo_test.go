@@ -166,7 +166,7 @@ func TestProductRoundTrip(t *testing.T) {
 			if strings.Join(got, " ") != "B3.tif item.json" {
 				t.Fatalf("single-band pull wrote %v", got)
 			}
-			sameFile(t, filepath.Join(prod.Dir, "B3.tif"), filepath.Join(one, "B3.tif"))
+			testpeer.SameFile(t, filepath.Join(prod.Dir, "B3.tif"), filepath.Join(one, "B3.tif"))
 			validate(t, filepath.Join(one, "item.json"))
 			item := readJSON(t, filepath.Join(one, "item.json"))
 			if h := assetHref(t, item, "B3"); h != "B3.tif" {
@@ -186,7 +186,7 @@ func TestProductRoundTrip(t *testing.T) {
 			all := t.TempDir()
 			testpeer.Run(t, "", eopack, "pull", ref, "--stac", "-o", all)
 			for _, f := range prod.Files {
-				sameFile(t, filepath.Join(prod.Dir, f), filepath.Join(all, f))
+				testpeer.SameFile(t, filepath.Join(prod.Dir, f), filepath.Join(all, f))
 			}
 			validate(t, filepath.Join(all, "item.json"))
 			item = readJSON(t, filepath.Join(all, "item.json"))
@@ -200,7 +200,7 @@ func TestProductRoundTrip(t *testing.T) {
 			// ORAS pulls the same artifact as plain files (item layer included).
 			orasOut := t.TempDir()
 			testpeer.Run(t, "", testpeer.Bin(t, "oras"), "pull", "--plain-http", ref, "-o", orasOut)
-			sameFile(t, filepath.Join(prod.Dir, "dem.tif"), filepath.Join(orasOut, "dem.tif"))
+			testpeer.SameFile(t, filepath.Join(prod.Dir, "dem.tif"), filepath.Join(orasOut, "dem.tif"))
 			if _, err := os.Stat(filepath.Join(orasOut, "item.json")); err != nil {
 				t.Errorf("oras pull: no item.json layer: %v", err)
 			}

@@ -48,7 +48,7 @@ func TestStacInLayerWithRemoteLink(t *testing.T) {
 	if !strings.HasPrefix(b2, layout+"/blobs/sha256/") {
 		t.Fatalf("B2 href %q, want a blob of %s", b2, layout)
 	}
-	sameFile(t, filepath.Join(prod.Dir, "B2.tif"), b2)
+	testpeer.SameFile(t, filepath.Join(prod.Dir, "B2.tif"), b2)
 }
 
 // TestSeedFormPushedByORAS: the seed's workflow — plain `oras push` of a GeoTIFF and a STAC
@@ -80,7 +80,7 @@ func TestSeedFormPushedByORAS(t *testing.T) {
 	}
 	dst := t.TempDir()
 	testpeer.Run(t, "", eopack, "pull", ref, "--stac", "-o", dst)
-	sameFile(t, filepath.Join(work, "data", "imagery.tif"), filepath.Join(dst, "data", "imagery.tif"))
+	testpeer.SameFile(t, filepath.Join(work, "data", "imagery.tif"), filepath.Join(dst, "data", "imagery.tif"))
 	validate(t, filepath.Join(dst, "item.json"))
 	if h := assetHref(t, readJSON(t, filepath.Join(dst, "item.json")), "imagery"); h != "data/imagery.tif" {
 		t.Errorf("imagery href %q", h)

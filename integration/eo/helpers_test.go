@@ -6,7 +6,6 @@
 package eo
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -119,22 +118,6 @@ func assetHref(t *testing.T, item map[string]any, key string) string {
 		t.Fatalf("item has no asset %q", key)
 	}
 	return a["href"].(string)
-}
-
-// sameFile fails unless a and b hold the same bytes.
-func sameFile(t *testing.T, a, b string) {
-	t.Helper()
-	x, err := os.ReadFile(a)
-	if err != nil {
-		t.Fatal(err)
-	}
-	y, err := os.ReadFile(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(x, y) {
-		t.Fatalf("%s and %s differ (%d vs %d bytes)", a, b, len(x), len(y))
-	}
 }
 
 // httpGet returns the body of a GET.

@@ -1,39 +1,11 @@
 package probe_test
 
 import (
-	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/eopack/eopack/internal/testpeer"
 )
-
-// startDistributionNoDelete starts the pinned distribution registry with deletes disabled
-// (its default configuration, and the situation of Docker Hub and GHCR for API deletes).
-func startDistributionNoDelete(t *testing.T) string {
-	t.Helper()
-	root := t.TempDir()
-	addr := testpeer.FreeAddr(t)
-	cfg := fmt.Sprintf("version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: %s\n",
-		filepath.Join(root, "data"), addr)
-	cfgPath := filepath.Join(root, "config.yml")
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(testpeer.Bin(t, "registry"), "serve", cfgPath)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	if err := testpeer.WaitReady(addr, 20*time.Second); err != nil {
-		t.Fatal(err)
-	}
-	return addr
-}
 
 // TestProbeRegistryWithoutDeletes: deletion is reported unsupported with distribution's
 // answer, and what the probe could not delete is listed under the table.
@@ -44,7 +16,8 @@ func startDistributionNoDelete(t *testing.T) string {
 // which registry/handlers/blob.go DeleteBlob maps to ErrorCodeUnsupported; and
 // registry/api/errcode/register.go gives UNSUPPORTED the status 405 Method Not Allowed.
 func TestProbeRegistryWithoutDeletes(t *testing.T) {
-	addr := startDistributionNoDelete(t)
+	// deletes disabled: distribution's default, and Docker Hub's and GHCR's situation for API deletes
+	addr := testpeer.StartDistributionWith(t, testpeer.DistributionOptions{NoDelete: true}).Addr
 	rep := probeJSON(t, addr, "--only", "delete-tag,delete-manifest,delete-blob,range")[0]
 	got := rep.byID()
 	for _, id := range []string{"delete-tag", "delete-manifest", "delete-blob"} {

@@ -2,14 +2,12 @@ package probe_test
 
 import (
 	"net"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/eopack/eopack/internal/testpeer"
 	"github.com/eopack/eopack/probe"
-	"golang.org/x/crypto/bcrypt"
 )
 
 // distributionDiffers lists what the pinned distribution registry (v3.1.2) does differently
@@ -107,15 +105,7 @@ func TestProbeServeAndDistribution(t *testing.T) {
 // ones, with -u/-p, and with credentials stored by `eopack login`.
 func TestProbeServeHtpasswd(t *testing.T) {
 	dir := t.TempDir()
-	hash, err := bcrypt.GenerateFromPassword([]byte("s3cret"), bcrypt.MinCost)
-	if err != nil {
-		t.Fatal(err)
-	}
-	htpasswd := filepath.Join(dir, "htpasswd")
-	if err := os.WriteFile(htpasswd, []byte("alice:"+string(hash)+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	srv := testpeer.StartServe(t, "", "--htpasswd", htpasswd)
+	srv := testpeer.StartServe(t, "", "--htpasswd", testpeer.WriteHtpasswd(t, "alice", "s3cret"))
 	alice := creds{"alice", "s3cret"}
 	seedDir := seed(t, srv.Addr, alice)
 	before := snapshot(t, srv.Addr, alice)

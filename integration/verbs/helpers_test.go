@@ -7,7 +7,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -35,13 +34,18 @@ func newEnv(t *testing.T) *cmdEnv {
 	return &cmdEnv{dir: t.TempDir(), dockerConfig: t.TempDir()}
 }
 
+// command is bin with args in the env's folder, Docker config and extra variables.
+func (e *cmdEnv) command(ctx context.Context, bin string, args ...string) *exec.Cmd {
+	cmd := testpeer.Command(ctx, e.dir, e.dockerConfig, bin, args...)
+	cmd.Env = append(cmd.Env, e.extraEnv...)
+	return cmd
+}
+
 // run runs bin with args and stdin; it never fails the test itself.
 func (e *cmdEnv) run(stdin, bin string, args ...string) result {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Dir = e.dir
-	cmd.Env = append(append(os.Environ(), "DOCKER_CONFIG="+e.dockerConfig), e.extraEnv...)
+	cmd := e.command(ctx, bin, args...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
@@ -81,13 +85,7 @@ func (e *cmdEnv) fails(t *testing.T, stdin, bin string, args []string, msgs ...s
 // write creates a file under the env's folder and returns its name (relative, as users type).
 func (e *cmdEnv) write(t *testing.T, name string, data []byte) string {
 	t.Helper()
-	p := filepath.Join(e.dir, name)
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	testpeer.WriteFile(t, filepath.Join(e.dir, name), data)
 	return name
 }
 

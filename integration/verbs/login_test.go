@@ -1,53 +1,13 @@
 package verbs
 
 import (
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/eopack/eopack/internal/testpeer"
-	"golang.org/x/crypto/bcrypt"
 )
-
-// writeHtpasswd writes a bcrypt htpasswd file for one user.
-func writeHtpasswd(t *testing.T, user, pass string) string {
-	t.Helper()
-	h, err := bcrypt.GenerateFromPassword([]byte(pass), bcrypt.MinCost)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(t.TempDir(), "htpasswd")
-	if err := os.WriteFile(p, []byte(user+":"+string(h)+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
-// startDistributionHtpasswd starts the pinned distribution registry with htpasswd auth.
-func startDistributionHtpasswd(t *testing.T, htpasswd string) string {
-	t.Helper()
-	root := t.TempDir()
-	addr := testpeer.FreeAddr(t)
-	cfg := fmt.Sprintf("version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: %s\nauth:\n  htpasswd:\n    realm: test\n    path: %s\n",
-		filepath.Join(root, "data"), addr, htpasswd)
-	cfgPath := filepath.Join(root, "config.yml")
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(testpeer.Bin(t, "registry"), "serve", cfgPath)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	if err := testpeer.WaitReady(addr, 20*time.Second); err != nil {
-		t.Fatal(err)
-	}
-	return addr
-}
 
 // loginRoundTrip checks eopack's login/logout against a registry that requires basic auth,
 // and that eopack and the ORAS CLI use each other's stored credentials.
@@ -104,12 +64,12 @@ func loginRoundTrip(t *testing.T, host string) {
 }
 
 func TestLoginLogoutWithServe(t *testing.T) {
-	srv := testpeer.StartServe(t, "", "--htpasswd", writeHtpasswd(t, "alice", "s3cret"), "--private")
+	srv := testpeer.StartServe(t, "", "--htpasswd", testpeer.WriteHtpasswd(t, "alice", "s3cret"), "--private")
 	loginRoundTrip(t, srv.Host())
 }
 
 func TestLoginLogoutWithDistribution(t *testing.T) {
-	loginRoundTrip(t, startDistributionHtpasswd(t, writeHtpasswd(t, "alice", "s3cret")))
+	loginRoundTrip(t, testpeer.StartDistributionWith(t, testpeer.DistributionOptions{Htpasswd: testpeer.WriteHtpasswd(t, "alice", "s3cret")}).Addr)
 }
 
 // credHelper is a Docker credential helper (the protocol of docker-credential-helpers) that
@@ -129,7 +89,7 @@ esac
 // every verb (and ORAS) reads the credential back through it.
 func TestLoginUsesCredentialHelper(t *testing.T) {
 	eopack, oras := peers(t)
-	srv := testpeer.StartServe(t, "", "--htpasswd", writeHtpasswd(t, "alice", "s3cret"), "--private")
+	srv := testpeer.StartServe(t, "", "--htpasswd", testpeer.WriteHtpasswd(t, "alice", "s3cret"), "--private")
 	host := srv.Host()
 	e := newEnv(t)
 	bin := t.TempDir()

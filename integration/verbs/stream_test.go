@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -18,9 +17,7 @@ import (
 // maxRSS runs bin to completion and returns its peak resident set size in bytes.
 func maxRSS(t *testing.T, e *cmdEnv, bin string, args ...string) int64 {
 	t.Helper()
-	cmd := exec.Command(bin, args...)
-	cmd.Dir = e.dir
-	cmd.Env = append(os.Environ(), "DOCKER_CONFIG="+e.dockerConfig)
+	cmd := e.command(context.Background(), bin, args...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("%s %s: %v\n%s", filepath.Base(bin), strings.Join(args, " "), err, out)
@@ -69,9 +66,7 @@ func hashOfStdout(t *testing.T, e *cmdEnv, dg, bin string, args ...string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Dir = e.dir
-	cmd.Env = append(os.Environ(), "DOCKER_CONFIG="+e.dockerConfig)
+	cmd := e.command(ctx, bin, args...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -5,9 +5,6 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
-	"oras.land/oras-go/v2"
-
-	"github.com/eopack/eopack/target"
 )
 
 func init() { register(newAttachCommand) }
@@ -31,16 +28,7 @@ func newAttachCommand(stdio *IO) *cobra.Command {
 			return runAttach(cmd.Context(), stdio, &opts)
 		},
 	}
-	f := cmd.Flags()
-	opts.addFlags(f, true)
-	opts.remote.AddConcurrencyFlag(f)
-	f.StringVar(&opts.artifactType, "artifact-type", "", "artifact type (required)")
-	f.StringVar(&opts.config, "config", "", "`path[:mediaType]` of the manifest config file")
-	f.StringArrayVarP(&opts.annotations.pairs, "annotation", "a", nil, "manifest annotation `key=value`")
-	f.StringVar(&opts.annotations.file, "annotation-file", "", "`path` of ORAS's annotation JSON")
-	f.StringVar(&opts.exportManifest, "export-manifest", "", "`path` to write the pushed manifest to")
-	f.StringVar(&opts.format, "format", "text", "output format: text or json")
-	f.BoolVar(&opts.reproducible, "reproducible", false, "same inputs give the same manifest digest")
+	opts.addArtifactFlags(cmd.Flags(), "artifact type (required)")
 	return cmd
 }
 
@@ -54,20 +42,13 @@ func runAttach(ctx context.Context, stdio *IO, opts *attachOptions) error {
 	if len(opts.fileRefs) == 0 && len(opts.annotations.pairs) == 0 && opts.annotations.file == "" {
 		return usagef("neither file nor annotation provided")
 	}
-	ref, err := opts.parseWithReference(opts.reference)
+	ref, dst, err := opts.source(ctx, stdio.In, opts.reference, needReference)
 	if err != nil {
 		return err
 	}
-	if err := opts.readPassword(stdio.In, false); err != nil {
-		return err
-	}
-	dst, err := opts.openExisting(ctx, ref)
+	subject, err := resolveIn(ctx, dst, ref, nil)
 	if err != nil {
 		return err
-	}
-	subject, err := oras.Resolve(ctx, dst, ref.Reference, oras.DefaultResolveOptions)
-	if err != nil {
-		return target.Explain(err, ref)
 	}
 	subject.Annotations, subject.ArtifactType, subject.Data, subject.Platform = nil, "", nil, nil
 	in, err := filePushInputs(ctx, &opts.pushOptions)

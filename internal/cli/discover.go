@@ -59,20 +59,13 @@ func runDiscover(ctx context.Context, stdio *IO, opts *discoverOptions) error {
 	default:
 		return usagef("--format %q: want tree, table or json", opts.format)
 	}
-	ref, err := opts.parseWithReference(opts.reference)
+	ref, t, err := opts.source(ctx, stdio.In, opts.reference, needReference)
 	if err != nil {
 		return err
 	}
-	if err := opts.readPassword(stdio.In, false); err != nil {
-		return err
-	}
-	t, err := opts.openExisting(ctx, ref)
+	root, err := resolveIn(ctx, t, ref, nil)
 	if err != nil {
 		return err
-	}
-	root, err := oras.Resolve(ctx, t, ref.Reference, oras.DefaultResolveOptions)
-	if err != nil {
-		return target.Explain(err, ref)
 	}
 	path := repoPath(ref)
 	node := &discoverNode{Reference: path + "@" + root.Digest.String(), Descriptor: root, Referrers: []*discoverNode{}}

@@ -55,14 +55,7 @@ func runInspect(ctx context.Context, stdio *IO, opts *inspectOptions) error {
 	if err := checkFormat(opts.format); err != nil {
 		return err
 	}
-	ref, err := opts.parseWithReference(opts.reference)
-	if err != nil {
-		return err
-	}
-	if err := opts.readPassword(stdio.In, false); err != nil {
-		return err
-	}
-	t, err := opts.openExisting(ctx, ref)
+	ref, t, err := opts.source(ctx, stdio.In, opts.reference, needReference)
 	if err != nil {
 		return err
 	}

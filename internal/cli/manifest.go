@@ -6,9 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/eopack/eopack/target"
 	"github.com/spf13/cobra"
-	"oras.land/oras-go/v2"
 )
 
 func init() { register(newManifestCommand) }
@@ -80,11 +78,7 @@ func runManifestFetch(ctx context.Context, stdio *IO, opts manifestFetchOptions)
 	if opts.layout && len(opts.mediaTypes) > 0 {
 		return usagef("`--media-type` cannot be used with `--oci-layout` at the same time")
 	}
-	platform, err := parsePlatform(opts.platform)
-	if err != nil {
-		return err
-	}
-	ref, t, err := opts.source(ctx, stdio.In, opts.reference, needReference)
+	ref, t, platform, err := opts.platformSource(ctx, stdio.In, opts.reference, opts.platform)
 	if err != nil {
 		return err
 	}
@@ -93,19 +87,15 @@ func runManifestFetch(ctx context.Context, stdio *IO, opts manifestFetchOptions)
 	}
 
 	if opts.descriptor && opts.output == "" {
-		resolveOpts := oras.DefaultResolveOptions
-		resolveOpts.TargetPlatform = platform
-		desc, err := oras.Resolve(ctx, t, ref.Reference, resolveOpts)
+		desc, err := resolveIn(ctx, t, ref, platform)
 		if err != nil {
-			return target.Explain(err, ref)
+			return err
 		}
 		return writeJSON(stdio.Out, desc, opts.pretty)
 	}
-	fetchOpts := oras.DefaultFetchBytesOptions
-	fetchOpts.TargetPlatform = platform
-	desc, raw, err := oras.FetchBytes(ctx, t, ref.Reference, fetchOpts)
+	desc, raw, err := fetchBytesIn(ctx, t, ref, platform)
 	if err != nil {
-		return target.Explain(err, ref)
+		return err
 	}
 	switch opts.output {
 	case "":

@@ -9,7 +9,6 @@ import (
 	"github.com/eopack/eopack/target"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/spf13/cobra"
-	"oras.land/oras-go/v2"
 )
 
 type manifestFetchConfigOptions struct {
@@ -50,19 +49,13 @@ func runManifestFetchConfig(ctx context.Context, stdio *IO, opts manifestFetchCo
 	if opts.output == "-" && opts.descriptor {
 		return usagef("`--output -` cannot be used with `--descriptor` at the same time")
 	}
-	platform, err := parsePlatform(opts.platform)
+	ref, t, platform, err := opts.platformSource(ctx, stdio.In, opts.reference, opts.platform)
 	if err != nil {
 		return err
 	}
-	ref, t, err := opts.source(ctx, stdio.In, opts.reference, needReference)
+	mdesc, raw, err := fetchBytesIn(ctx, t, ref, platform)
 	if err != nil {
 		return err
-	}
-	fetchOpts := oras.DefaultFetchBytesOptions
-	fetchOpts.TargetPlatform = platform
-	mdesc, raw, err := oras.FetchBytes(ctx, t, ref.Reference, fetchOpts)
-	if err != nil {
-		return target.Explain(err, ref)
 	}
 	var m ocispec.Manifest
 	if err := json.Unmarshal(raw, &m); err != nil || (mdesc.MediaType != ocispec.MediaTypeImageManifest &&

@@ -12,10 +12,12 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/eopack/eopack/target"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/spf13/pflag"
 	"oras.land/oras-go/v2"
 	"oras.land/oras-go/v2/registry/remote"
+
+	"github.com/eopack/eopack/target"
 )
 
 // targetFlags selects where a verb works: a registry (remote flags) or an OCI layout.
@@ -64,13 +66,9 @@ func (f *targetFlags) parseAs(s string, need refNeed) (target.Ref, error) {
 	return r, nil
 }
 
-// parseWithReference is parseAs(s, needReference) (used by attach, discover, inspect, pull).
-func (f *targetFlags) parseWithReference(s string) (target.Ref, error) {
-	return f.parseAs(s, needReference)
-}
-
 // source parses s, reads --password-stdin and opens the existing registry repository or
-// layout it names: the start of every verb that reads.
+// layout it names: the start of every verb that reads (manifest fetch/fetch-config/delete,
+// blob fetch/delete, tag, resolve, repo tags, inspect, pull, discover, attach).
 func (f *targetFlags) source(ctx context.Context, in io.Reader, s string, need refNeed) (target.Ref, oras.GraphTarget, error) {
 	r, err := f.parseAs(s, need)
 	if err != nil {
@@ -81,6 +79,34 @@ func (f *targetFlags) source(ctx context.Context, in io.Reader, s string, need r
 	}
 	t, err := f.openExisting(ctx, r)
 	return r, t, err
+}
+
+// platformSource is source for the verbs with --platform (manifest fetch, fetch-config,
+// resolve): a malformed platform fails first, before anything is read or opened.
+func (f *targetFlags) platformSource(ctx context.Context, in io.Reader, s, platform string) (target.Ref, oras.GraphTarget, *ocispec.Platform, error) {
+	p, err := parsePlatform(platform)
+	if err != nil {
+		return target.Ref{}, nil, nil, err
+	}
+	r, t, err := f.source(ctx, in, s, needReference)
+	return r, t, p, err
+}
+
+// resolveIn resolves ref's tag or digest in t, picking platform (nil: none) from an index;
+// errors name ref.
+func resolveIn(ctx context.Context, t oras.ReadOnlyTarget, ref target.Ref, platform *ocispec.Platform) (ocispec.Descriptor, error) {
+	opts := oras.DefaultResolveOptions
+	opts.TargetPlatform = platform
+	d, err := oras.Resolve(ctx, t, ref.Reference, opts)
+	return d, target.Explain(err, ref)
+}
+
+// fetchBytesIn is resolveIn plus the manifest's bytes.
+func fetchBytesIn(ctx context.Context, t oras.ReadOnlyTarget, ref target.Ref, platform *ocispec.Platform) (ocispec.Descriptor, []byte, error) {
+	opts := oras.DefaultFetchBytesOptions
+	opts.TargetPlatform = platform
+	d, b, err := oras.FetchBytes(ctx, t, ref.Reference, opts)
+	return d, b, target.Explain(err, ref)
 }
 
 func (f *targetFlags) form(suffix string) string {

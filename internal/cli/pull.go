@@ -12,6 +12,7 @@ import (
 	"oras.land/oras-go/v2"
 
 	"github.com/eopack/eopack/files"
+	"github.com/eopack/eopack/remote"
 	"github.com/eopack/eopack/target"
 	"github.com/eopack/eopack/transfer"
 )
@@ -84,14 +85,7 @@ func runPull(ctx context.Context, stdio *IO, opts *pullOptions) error {
 	if err := checkFormat(opts.format); err != nil {
 		return err
 	}
-	ref, err := opts.parseWithReference(opts.reference)
-	if err != nil {
-		return err
-	}
-	if err := opts.readPassword(stdio.In, false); err != nil {
-		return err
-	}
-	src, err := opts.openExisting(ctx, ref)
+	ref, src, err := opts.source(ctx, stdio.In, opts.reference, needReference)
 	if err != nil {
 		return err
 	}
@@ -112,7 +106,7 @@ func runPull(ctx context.Context, stdio *IO, opts *pullOptions) error {
 		// Contract with the eo engineer: stacPullPlan (pull_stac.go) reads the EO flags in
 		// opts and the manifest, and returns which layers to fetch plus a step to run after
 		// the files are written. Fetching, verifying and writing stay here.
-		if plan, err = stacPullPlan(ctx, opts, manifest); err != nil {
+		if plan, err = stacPullPlan(ctx, opts, ref, src, manifest); err != nil {
 			return err
 		}
 	}
@@ -151,6 +145,7 @@ func runPull(ctx context.Context, stdio *IO, opts *pullOptions) error {
 		conc = target.DefaultConcurrency
 	}
 	g.SetLimit(conc)
+	fetcher := remote.NewFetcher(src, conc) // large blobs of a registry: parallel ranges
 	for _, l := range layers {
 		g.Go(func() error {
 			if ok, err := w.Present(l); err != nil {
@@ -162,7 +157,7 @@ func runPull(ctx context.Context, stdio *IO, opts *pullOptions) error {
 				return nil
 			}
 			p.status("Downloading", l)
-			rc, err := src.Fetch(gctx, l)
+			rc, err := fetcher.Fetch(gctx, l)
 			if err != nil {
 				return target.Explain(err, ref)
 			}

@@ -9,8 +9,10 @@ import (
 	"strings"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"oras.land/oras-go/v2"
 
 	"github.com/eopack/eopack/stac"
+	"github.com/eopack/eopack/target"
 )
 
 // stacPullPlan turns pull's EO flags into a pullPlan. Filters (--asset, --band, --role,
@@ -20,12 +22,8 @@ import (
 // are written, item.json is written beside them: pulled assets point at the local files,
 // the others at their blobs in the registry (<scheme>://<registry>/v2/<repo>/blobs/<digest>)
 // or, for an OCI layout, at the blob file in the layout.
-func stacPullPlan(ctx context.Context, opts *pullOptions, manifest ocispec.Manifest) (*pullPlan, error) {
+func stacPullPlan(ctx context.Context, opts *pullOptions, ref target.Ref, src oras.ReadOnlyTarget, manifest ocispec.Manifest) (*pullPlan, error) {
 	f, err := pullFilter(opts)
-	if err != nil {
-		return nil, err
-	}
-	ref, err := opts.parseWithReference(opts.reference)
 	if err != nil {
 		return nil, err
 	}
@@ -59,10 +57,6 @@ func stacPullPlan(ctx context.Context, opts *pullOptions, manifest ocispec.Manif
 		if !isItem(l) && l.Annotations[stac.AnnotationTitle] == stac.ItemLayerTitle {
 			return nil, fmt.Errorf("%s: a data layer is titled %s, which --stac writes the item to", ref, stac.ItemLayerTitle)
 		}
-	}
-	src, err := opts.openExisting(ctx, ref)
-	if err != nil {
-		return nil, err
 	}
 	item, err := fetchItem(ctx, src, manifest)
 	if err != nil {

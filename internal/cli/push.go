@@ -14,6 +14,7 @@ import (
 	"github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"oras.land/oras-go/v2"
 	"oras.land/oras-go/v2/content"
 
@@ -63,18 +64,24 @@ Blobs already at the destination are not sent again.`,
 		},
 	}
 	f := cmd.Flags()
-	opts.addFlags(f, true)
-	opts.remote.AddConcurrencyFlag(f)
-	f.StringVar(&opts.artifactType, "artifact-type", "", "artifact type")
-	f.StringVar(&opts.config, "config", "", "`path[:mediaType]` of the manifest config file")
-	f.StringArrayVarP(&opts.annotations.pairs, "annotation", "a", nil, "manifest annotation `key=value`")
-	f.StringVar(&opts.annotations.file, "annotation-file", "", "`path` of ORAS's annotation JSON ($manifest, $config, per-file keys)")
-	f.StringVar(&opts.exportManifest, "export-manifest", "", "`path` to write the pushed manifest to")
-	f.StringVar(&opts.format, "format", "text", "output format: text or json")
-	f.BoolVar(&opts.reproducible, "reproducible", false, "same inputs give the same manifest digest (no creation time; fixed times in packed folders; SOURCE_DATE_EPOCH sets the time)")
+	opts.addArtifactFlags(f, "artifact type")
 	f.StringVar(&opts.stac, "stac", "", "build the artifact from this STAC item `file` (one layer per asset)")
 	f.StringVar(&opts.stacIn, "stac-in", "config", "where the STAC item goes: config, layer or both")
 	return cmd
+}
+
+// addArtifactFlags adds the flags push and attach share: target, concurrency, the manifest's
+// artifact type, config and annotations, --export-manifest, --format and --reproducible.
+func (o *pushOptions) addArtifactFlags(f *pflag.FlagSet, artifactTypeHelp string) {
+	o.addFlags(f, true)
+	o.remote.AddConcurrencyFlag(f)
+	f.StringVar(&o.artifactType, "artifact-type", "", artifactTypeHelp)
+	f.StringVar(&o.config, "config", "", "`path[:mediaType]` of the manifest config file")
+	f.StringArrayVarP(&o.annotations.pairs, "annotation", "a", nil, "manifest annotation `key=value`")
+	f.StringVar(&o.annotations.file, "annotation-file", "", "`path` of ORAS's annotation JSON ($manifest, $config, per-file keys)")
+	f.StringVar(&o.exportManifest, "export-manifest", "", "`path` to write the pushed manifest to")
+	f.StringVar(&o.format, "format", "text", "output format: text or json")
+	f.BoolVar(&o.reproducible, "reproducible", false, "same inputs give the same manifest digest (no creation time; fixed times in packed folders; SOURCE_DATE_EPOCH sets the time)")
 }
 
 // pushInputs is everything a push needs besides the destination. The explicit-files path
@@ -201,12 +208,7 @@ func uploadArtifact(ctx context.Context, in *pushInputs, dst oras.Target, ref ta
 	topts := transfer.Options{
 		Concurrency: concurrency,
 		Stats:       stats,
-		Events: transfer.Events{
-			Start:   func(d ocispec.Descriptor) { p.status("Uploading", d) },
-			Done:    func(d ocispec.Descriptor) { p.status("Uploaded ", d) },
-			Skipped: func(d ocispec.Descriptor) { p.status("Exists   ", d) },
-			Mounted: func(d ocispec.Descriptor) { p.status("Mounted  ", d) },
-		},
+		Events:      p.transferEvents("Uploading", "Uploaded ", "Exists   ", "Mounted  "),
 	}
 	if len(in.Layers) == 0 {
 		p.println("Uploading empty artifact")
@@ -215,10 +217,14 @@ func uploadArtifact(ctx context.Context, in *pushInputs, dst oras.Target, ref ta
 	if ref.Reference != "" && !target.IsDigest(ref.Reference) {
 		tag = ref.Reference
 	}
+	blobs := append([]ocispec.Descriptor{cfg}, in.Layers...)
+	if err := sendRepeatedFirst(ctx, src, dst, blobs, topts); err != nil {
+		return ocispec.Descriptor{}, nil, nil, explainCopy(err, ref)
+	}
 	if err := transfer.CopyRoot(ctx, src, mdesc, dst, tag, topts); err != nil {
 		return ocispec.Descriptor{}, nil, nil, explainCopy(err, ref)
 	}
-	stats.Reconcile(append([]ocispec.Descriptor{cfg}, in.Layers...))
+	stats.Reconcile(blobs)
 	return mdesc, manifest, stats, nil
 }
 

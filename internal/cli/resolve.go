@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/eopack/eopack/target"
 	"github.com/spf13/cobra"
-	"oras.land/oras-go/v2"
 )
 
 func init() { register(newResolveCommand) }
@@ -40,19 +38,13 @@ func newResolveCommand(stdio *IO) *cobra.Command {
 }
 
 func runResolve(ctx context.Context, stdio *IO, opts resolveOptions) error {
-	platform, err := parsePlatform(opts.platform)
+	ref, t, platform, err := opts.platformSource(ctx, stdio.In, opts.reference, opts.platform)
 	if err != nil {
 		return err
 	}
-	ref, t, err := opts.source(ctx, stdio.In, opts.reference, needReference)
+	desc, err := resolveIn(ctx, t, ref, platform)
 	if err != nil {
 		return err
-	}
-	resolveOpts := oras.DefaultResolveOptions
-	resolveOpts.TargetPlatform = platform
-	desc, err := oras.Resolve(ctx, t, ref.Reference, resolveOpts)
-	if err != nil {
-		return target.Explain(err, ref)
 	}
 	if opts.fullRef {
 		_, err = fmt.Fprintf(stdio.Out, "%s@%s\n", repoPath(ref), desc.Digest)

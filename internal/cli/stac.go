@@ -96,5 +96,23 @@ func runStacCreate(_ context.Context, stdio *IO, opts *stacCreateOptions) error 
 		_, err = stdio.Out.Write(data)
 		return err
 	}
-	return writeFileAtomic(opts.output, bytes.NewReader(data), nil)
+	if err := writeFileAtomic(opts.output, bytes.NewReader(data), nil); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(stdio.Out, createdLine(opts.output, it))
+	return err
+}
+
+// createdLine is what `stac create -o` prints once the item is written, e.g.
+// "Wrote item.json: 6 assets, bbox -34.9,-8.1,-34.8,-7.9".
+func createdLine(path string, it *stac.Item) string {
+	assets := fmt.Sprintf("%d assets", len(it.Assets))
+	if len(it.Assets) == 1 {
+		assets = "1 asset"
+	}
+	line := fmt.Sprintf("Wrote %s: %s", path, assets)
+	if len(it.BBox) > 0 {
+		line += ", bbox " + stac.FormatBBox(it.BBox)
+	}
+	return line
 }

@@ -123,20 +123,35 @@ func (s *Server) Stop() {
 // deletes enabled on a free loopback port. It is stopped when the test ends.
 func StartDistribution(t testing.TB) *Server {
 	t.Helper()
+	return StartDistributionWith(t, DistributionOptions{})
+}
+
+// DistributionOptions configure StartDistributionWith. The zero value is StartDistribution's
+// registry: anonymous, deletes enabled.
+type DistributionOptions struct {
+	// Htpasswd is the path of an htpasswd file (see WriteHtpasswd): basic auth is required.
+	Htpasswd string
+	// NoDelete leaves deletes disabled: distribution's default configuration, and the
+	// situation of Docker Hub and GHCR for API deletes.
+	NoDelete bool
+}
+
+// StartDistributionWith starts the pinned CNCF distribution registry configured by o on a
+// free loopback port. It is stopped when the test ends.
+func StartDistributionWith(t testing.TB, o DistributionOptions) *Server {
+	t.Helper()
 	bin := Bin(t, "registry")
 	root := t.TempDir()
 	addr := FreeAddr(t)
-	cfg := fmt.Sprintf(`version: 0.1
-log:
-  level: warn
-storage:
-  filesystem:
-    rootdirectory: %s
-  delete:
-    enabled: true
-http:
-  addr: %s
-`, filepath.Join(root, "data"), addr)
+	cfg := fmt.Sprintf("version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: %s\n",
+		filepath.Join(root, "data"))
+	if !o.NoDelete {
+		cfg += "  delete:\n    enabled: true\n"
+	}
+	cfg += fmt.Sprintf("http:\n  addr: %s\n", addr)
+	if o.Htpasswd != "" {
+		cfg += fmt.Sprintf("auth:\n  htpasswd:\n    realm: test\n    path: %s\n", o.Htpasswd)
+	}
 	cfgPath := filepath.Join(root, "config.yml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
@@ -202,12 +217,22 @@ func Run(t testing.TB, dir, bin string, args ...string) string {
 }
 
 // RunErr runs a binary and returns its combined output and error, for tests that expect failure.
+// Credentials go to a Docker config folder shared by such runs, never the user's ~/.docker.
 func RunErr(dir, bin string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "DOCKER_CONFIG="+filepath.Join(os.TempDir(), "eopack-test-docker-config"))
+	cmd := Command(ctx, dir, filepath.Join(os.TempDir(), "eopack-test-docker-config"), bin, args...)
 	out, err := cmd.CombinedOutput()
 	return string(out), err
+}
+
+// Command is exec.CommandContext for bin in dir with DOCKER_CONFIG set to dockerConfig, so
+// credentials that login stores (eopack's, ORAS's) stay in that folder: give each test its
+// own (t.TempDir()) and no test sees another's. Append to cmd.Env to add variables (the
+// last value of a repeated name wins).
+func Command(ctx context.Context, dir, dockerConfig, bin string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "DOCKER_CONFIG="+dockerConfig)
+	return cmd
 }

@@ -1,0 +1,79 @@
+# bench/lib.sh — helpers shared by the benchmark scripts; source it, do not run it:
+#   . "$(dirname "$0")/lib.sh"
+# Every name starts with bench_. Needs bash, curl and python3 (or bash's /dev/tcp for ports).
+
+# bench_need NAME CMD… : exit 2 naming the first command not on PATH.
+bench_need() {
+  local name=$1; shift
+  for c in "$@"; do
+    command -v "$c" >/dev/null || { echo "bench/$name: $c not found (run scripts/install-peers.sh)" >&2; exit 2; }
+  done
+}
+
+# bench_init NAME : makes a scratch folder $BENCH_WORK, removed at exit together with every
+# process started by bench_bg (call it in the script's own shell, not in $(…)). DOCKER_CONFIG
+# points inside it, so no stored credentials are read or written.
+BENCH_WORK=
+BENCH_PIDS=()
+bench_init() {
+  BENCH_WORK=$(mktemp -d "${TMPDIR:-/tmp}/eopack-bench-$1.XXXXXX")
+  export DOCKER_CONFIG=$BENCH_WORK/docker-config
+  trap bench_cleanup EXIT
+}
+bench_cleanup() {
+  local p
+  for p in "${BENCH_PIDS[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  [ -n "$BENCH_WORK" ] && rm -rf "$BENCH_WORK"
+}
+
+# bench_bg LOG CMD… : runs CMD in the background (output to LOG), stopped at exit; its pid
+# is in $BENCH_PID.
+BENCH_PID=
+bench_bg() {
+  local log=$1; shift
+  "$@" >"$log" 2>&1 &
+  BENCH_PID=$!
+  BENCH_PIDS+=("$BENCH_PID")
+}
+
+# bench_freeport : a free loopback TCP port (the kernel's pick).
+bench_freeport() {
+  if command -v python3 >/dev/null; then
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+    return
+  fi
+  local port
+  while :; do
+    port=$((20000 + RANDOM % 20000))
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
+  done
+}
+
+# bench_waitready ADDR : waits (10 s at most) until a registry answers GET /v2/ at ADDR.
+bench_waitready() {
+  for _ in $(seq 200); do curl -s -o /dev/null "http://$1/v2/" && return 0; sleep 0.05; done
+  echo "bench: $1 did not start" >&2
+  exit 1
+}
+
+# bench_distribution_config ROOT ADDR : the pinned distribution registry's config, as
+# testpeer.StartDistribution writes it (filesystem storage under ROOT, deletes enabled).
+bench_distribution_config() {
+  printf 'version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: %s\n  delete:\n    enabled: true\nhttp:\n  addr: %s\n' "$1" "$2"
+}
+
+# bench_now : seconds since the epoch, with nanoseconds.
+bench_now() { date +%s.%N; }
+
+# bench_median : the median of the numbers on stdin, one a line, to two decimals.
+bench_median() { sort -g | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.2f", m}'; }
+
+# bench_time_rss OUT CMD… : runs CMD (output to $BENCH_WORK/last.log, shown if it fails) and
+# appends "<wall seconds> <peak RSS KiB>" to OUT. Needs GNU time (/usr/bin/time).
+bench_time_rss() {
+  local out=$1; shift
+  sync # flush the previous run's writes so they do not slow this one
+  /usr/bin/time -f "%e %M" -o "$BENCH_WORK/time" "$@" >"$BENCH_WORK/last.log" 2>&1 || {
+    echo "FAILED: $*" >&2; cat "$BENCH_WORK/last.log" >&2; exit 1; }
+  cat "$BENCH_WORK/time" >>"$out"
+}

@@ -1,0 +1,196 @@
+package remote
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"golang.org/x/sync/errgroup"
+)
+
+// chunkAttempts is how often one range is tried when its body breaks off; each new try
+// asks only for the bytes still missing. (Failed requests themselves are retried by the
+// client's retry transport.)
+const chunkAttempts = 3
+
+// copyBufSize is the buffer of one range copy.
+const copyBufSize = 256 << 10
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, copyBufSize); return &b }}
+
+// body is what Ranged.Fetch returns for a large blob. Nothing is requested until it is
+// either read (one plain stream, from the repository's Fetch) or asked to WriteRangesTo.
+type body struct {
+	r      *Ranged
+	ctx    context.Context
+	desc   ocispec.Descriptor
+	stream io.ReadCloser
+}
+
+// Read reads the blob as one stream: the full answer a registry gave to the Range probe
+// when it ignored Range, else the repository's ordinary Fetch.
+func (b *body) Read(p []byte) (int, error) {
+	if b.stream == nil {
+		rc, err := b.r.Repo.Fetch(b.ctx, b.desc)
+		if err != nil {
+			return 0, err
+		}
+		b.stream = rc
+	}
+	return b.stream.Read(p)
+}
+
+// Close closes the stream, if one was opened.
+func (b *body) Close() error {
+	if b.stream == nil {
+		return nil
+	}
+	return b.stream.Close()
+}
+
+// WriteRangesTo writes the blob into dst as parallel Range requests of ChunkSize bytes,
+// handed out in order, and calls done(off, n) after each WriteAt (from several goroutines;
+// no byte is written twice). The first request is the probe: unless it comes back 206 with
+// the Content-Range asked for, nothing is written and it returns false, and the body is then
+// to be read as one stream (a 200 answer is kept as that stream, so no request is wasted).
+// An error means the blob could not be fetched; dst then holds an arbitrary part of it.
+func (b *body) WriteRangesTo(ctx context.Context, dst io.WriterAt, done func(off, n int64)) (bool, error) {
+	if b.stream != nil {
+		return false, nil
+	}
+	size, chunk := b.desc.Size, b.r.chunkSize()
+	if err := b.r.acquire(ctx); err != nil {
+		return true, err
+	}
+	end0 := min(chunk, size) - 1
+	resp, err := b.r.get(ctx, b.desc, 0, end0)
+	if err != nil {
+		b.r.release()
+		if ctx.Err() != nil {
+			return true, ctx.Err()
+		}
+		return false, nil // the plain stream will meet (and report) the same problem
+	}
+	if checkPartial(resp, 0, end0, size) != nil {
+		b.r.release()
+		if resp.StatusCode == http.StatusOK && (resp.ContentLength < 0 || resp.ContentLength == size) {
+			b.stream = resp.Body // Range ignored: this is the whole blob, as one stream
+		} else {
+			resp.Body.Close() // anything else: the repository's Fetch says what is wrong
+		}
+		return false, nil
+	}
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		defer b.r.release()
+		defer resp.Body.Close()
+		n, err := copyAt(dst, resp.Body, 0, end0+1, done)
+		if err != nil {
+			return b.fetchChunk(gctx, dst, n, end0, done, err)
+		}
+		return nil
+	})
+	var stop error
+	for start := chunk; start < size; start += chunk {
+		end := min(start+chunk, size) - 1
+		if err := b.r.acquire(gctx); err != nil {
+			stop = err
+			break
+		}
+		g.Go(func() error {
+			defer b.r.release()
+			return b.fetchChunk(gctx, dst, start, end, done, nil)
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return true, err
+	}
+	return true, stop
+}
+
+// fetchChunk fetches bytes start..end (inclusive) into dst, resuming after a body that
+// breaks off. prev is the error that ended an earlier attempt, if any.
+func (b *body) fetchChunk(ctx context.Context, dst io.WriterAt, start, end int64, done func(off, n int64), prev error) error {
+	off, last := start, prev
+	if errors.As(prev, new(writeError)) {
+		return prev
+	}
+	tries := chunkAttempts
+	if prev != nil {
+		tries--
+	}
+	for ; tries > 0 && off <= end; tries-- {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		resp, err := b.r.get(ctx, b.desc, off, end)
+		if err != nil {
+			last = err
+			continue
+		}
+		if err := checkPartial(resp, off, end, b.desc.Size); err != nil {
+			resp.Body.Close()
+			return fmt.Errorf("%s: %w: %v", b.desc.Digest, ErrBadRange, err)
+		}
+		n, err := copyAt(dst, resp.Body, off, end-off+1, done)
+		resp.Body.Close()
+		off += n
+		if errors.As(err, new(writeError)) {
+			return err
+		}
+		last = err
+	}
+	if off <= end {
+		return fmt.Errorf("%s: bytes %d-%d: %w", b.desc.Digest, off, end, last)
+	}
+	return nil
+}
+
+// copyAt copies exactly want bytes of r into dst from offset off, calling done after each
+// write, and returns the bytes written.
+func copyAt(dst io.WriterAt, r io.Reader, off, want int64, done func(off, n int64)) (int64, error) {
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	buf := *bp
+	var total int64
+	for total < want {
+		n, err := io.ReadFull(r, buf[:min(int64(len(buf)), want-total)])
+		if n > 0 {
+			if _, werr := dst.WriteAt(buf[:n], off+total); werr != nil {
+				return total, writeError{werr}
+			}
+			done(off+total, int64(n))
+			total += int64(n)
+		}
+		if err != nil {
+			if total < want && (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)) {
+				err = fmt.Errorf("answer ended after %d of %d bytes: %w", total, want, io.ErrUnexpectedEOF)
+			}
+			if total < want {
+				return total, err
+			}
+		}
+	}
+	return total, nil
+}
+
+// writeError is a failure to write to the destination: never worth another request.
+type writeError struct{ error }
+
+func (e writeError) Unwrap() error { return e.error }
+
+func (r *Ranged) acquire(ctx context.Context) error {
+	select {
+	case r.sem <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (r *Ranged) release() { <-r.sem }
