@@ -27,6 +27,7 @@ const rangedSize = 200 << 20
 // left in the output folder, and the blob came as parallel Range requests.
 func TestRangedPullOfLargeBlob(t *testing.T) {
 	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	t.Setenv("EOPACK_RANGED_MIN_SIZE", "64MiB") // the default, whatever the caller's environment
 	eopack := testpeer.Eopack(t)
 	dir := t.TempDir()
 	sum := writeRandom(t, filepath.Join(dir, "big.bin"), rangedSize)

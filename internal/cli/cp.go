@@ -120,20 +120,9 @@ func runCopy(ctx context.Context, stdio *IO, opts *copyOptions) error {
 	if err := transfer.ReconcileRoot(ctx, src, root, stats); err != nil {
 		return target.Explain(err, srcRef)
 	}
-	var tags []string
-	if !target.IsDigest(dstRef.Reference) {
-		tags = append(tags, dstRef.Reference)
-	}
-	for _, t := range extraTags {
-		full, err := extraTag(dstRef, t)
-		if err != nil {
-			return err
-		}
-		if err := dst.Tag(ctx, root, full); err != nil {
-			return target.Explain(err, dstRef.With(full))
-		}
-		tags = append(tags, full)
-		p.println("Tagged", full)
+	tags, err := tagExtras(dstRef, extraTags, p, func(full string) error { return dst.Tag(ctx, root, full) })
+	if err != nil {
+		return err
 	}
 	p.println(stats.Summary("Copied"))
 	if opts.format == "json" {

@@ -171,3 +171,24 @@ func extraTag(ref target.Ref, t string) (string, error) {
 	}
 	return t, nil
 }
+
+// tagExtras adds each extra tag of "ref:t1,t2" to the artifact through tag, printing
+// "Tagged <tag>" for each, and returns all the artifact's tags, ref's own first.
+func tagExtras(ref target.Ref, extra []string, p *printer, tag func(full string) error) ([]string, error) {
+	var tags []string
+	if ref.Reference != "" && !target.IsDigest(ref.Reference) {
+		tags = append(tags, ref.Reference)
+	}
+	for _, t := range extra {
+		full, err := extraTag(ref, t)
+		if err != nil {
+			return nil, err
+		}
+		if err := tag(full); err != nil {
+			return nil, target.Explain(err, ref.With(full))
+		}
+		tags = append(tags, full)
+		p.println("Tagged", full)
+	}
+	return tags, nil
+}

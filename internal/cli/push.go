@@ -141,21 +141,13 @@ func runPush(ctx context.Context, stdio *IO, opts *pushOptions) error {
 	if err != nil {
 		return err
 	}
-	var tags []string
-	if ref.Reference != "" && !target.IsDigest(ref.Reference) {
-		tags = append(tags, ref.Reference)
-	}
-	for _, t := range extraTags {
-		full, err := extraTag(ref, t)
-		if err != nil {
-			return err
-		}
+	tags, err := tagExtras(ref, extraTags, p, func(full string) error {
 		// TagBytes PUTs the manifest under the tag (no GET first, as ORAS's TagBytesN)
-		if _, err := oras.TagBytes(ctx, dst, mdesc.MediaType, manifest, full); err != nil {
-			return target.Explain(err, ref.With(full))
-		}
-		tags = append(tags, full)
-		p.println("Tagged", full)
+		_, err := oras.TagBytes(ctx, dst, mdesc.MediaType, manifest, full)
+		return err
+	})
+	if err != nil {
+		return err
 	}
 	p.println(stats.Summary("Pushed"))
 	if opts.format == "json" {
