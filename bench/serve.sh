@@ -12,23 +12,12 @@ repo=$(cd "$here/.." && pwd)
 peers=${EOPACK_PEERS:-$HOME/.cache/eopack/peers}
 export PATH="$peers/bin:$PATH"
 SIZE_MIB=${SIZE_MIB:-1024} RUNS=${RUNS:-5} SMALL=${SMALL:-1000}
-for b in oras registry python3 curl; do
-  command -v "$b" >/dev/null || { echo "bench/serve: $b not found (run scripts/install-peers.sh)" >&2; exit 2; }
-done
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/eopack-bench-serve.XXXXXX")
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-  rm -rf "$work" "${cdir:-}"
-}
-trap cleanup EXIT
-export DOCKER_CONFIG=$work/docker-config
-
-freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-waitready() { for _ in $(seq 200); do curl -s -o /dev/null "http://$1/v2/" && return 0; sleep 0.05; done; echo "bench/serve: $1 did not start" >&2; exit 1; }
-now() { date +%s.%N; }
-median() { sort -g | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.2f", m}'; }
+. "$here/lib.sh"
+bench_need serve oras registry python3 curl bc
+bench_init serve
+work=$BENCH_WORK
+cdir=
+trap 'bench_cleanup; [ -z "$cdir" ] || [ "$cdir" = "$work/client" ] || rm -rf "$cdir"' EXIT
 hwm() { awk '/VmHWM/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
 
 (cd "$repo" && go build -o "$work/eopack" ./cmd/eopack)
@@ -37,26 +26,15 @@ mkdir -p "$work/client"
 head -c "$((SIZE_MIB << 20))" /dev/urandom >"$work/big.bin"
 
 # eopack serve
-serve_addr=127.0.0.1:$(freeport)
-"$work/eopack" serve --addr "$serve_addr" --root "$work/serve-root" 2>"$work/serve.log" &
-pids+=($!); serve_pid=$!
+serve_addr=127.0.0.1:$(bench_freeport)
+bench_bg "$work/serve.log" "$work/eopack" serve --addr "$serve_addr" --root "$work/serve-root"
+serve_pid=$BENCH_PID
 # distribution, configured as testpeer.StartDistribution does
-dist_addr=127.0.0.1:$(freeport)
-cat >"$work/dist.yml" <<YML
-version: 0.1
-log:
-  level: warn
-storage:
-  filesystem:
-    rootdirectory: $work/dist-root
-  delete:
-    enabled: true
-http:
-  addr: $dist_addr
-YML
-registry serve "$work/dist.yml" >"$work/dist.log" 2>&1 &
-pids+=($!); dist_pid=$!
-waitready "$serve_addr"; waitready "$dist_addr"
+dist_addr=127.0.0.1:$(bench_freeport)
+bench_distribution_config "$work/dist-root" "$dist_addr" >"$work/dist.yml"
+bench_bg "$work/dist.log" registry serve "$work/dist.yml"
+dist_pid=$BENCH_PID
+bench_waitready "$serve_addr"; bench_waitready "$dist_addr"
 
 # big: runs alternate between the two registries so load from elsewhere on the machine hits
 # both alike. Each push goes to a fresh repository (nothing skipped as already present); each
@@ -67,7 +45,7 @@ if [ -d /dev/shm ] && [ -w /dev/shm ]; then cdir=$(mktemp -d /dev/shm/eopack-ben
 mv "$work/big.bin" "$cdir/big.bin"
 timed() { # file cmd...: append the elapsed seconds of cmd to file
   local out=$1 t0 t1; shift
-  sync; t0=$(now); "$@" >/dev/null; t1=$(now)
+  sync; t0=$(bench_now); "$@" >/dev/null; t1=$(bench_now)
   echo "$t1 - $t0" | bc >>"$out"
 }
 : >"$work/serve.push"; : >"$work/dist.push"; : >"$work/serve.pull"; : >"$work/dist.pull"
@@ -125,8 +103,8 @@ PY
 read -r serve_spush serve_sget < <(small "$serve_addr")
 read -r dist_spush dist_sget < <(small "$dist_addr")
 
-sp=$(median <"$work/serve.push"); sl=$(median <"$work/serve.pull")
-dp=$(median <"$work/dist.push"); dl=$(median <"$work/dist.pull")
+sp=$(bench_median <"$work/serve.push"); sl=$(bench_median <"$work/serve.pull")
+dp=$(bench_median <"$work/dist.push"); dl=$(bench_median <"$work/dist.pull")
 ratio() { printf "%.2f" "$(echo "scale=4; $1 / $2" | bc)"; }
 printf 'bench/serve: %d MiB blob, ORAS CLI, median of %d runs (seconds)\n' "$SIZE_MIB" "$RUNS"
 printf '  %-13s push %6.2f s  pull %6.2f s  peak RSS %4d MiB\n' "eopack serve" "$sp" "$sl" "$serve_rss"

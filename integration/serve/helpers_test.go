@@ -3,7 +3,6 @@
 package serve
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -67,22 +66,6 @@ func randomFile(t *testing.T, dir, name string, n int) []byte {
 		t.Fatal(err)
 	}
 	return b
-}
-
-// sameFile fails unless the two files hold the same bytes.
-func sameFile(t *testing.T, a, b string) {
-	t.Helper()
-	x, err := os.ReadFile(a)
-	if err != nil {
-		t.Fatal(err)
-	}
-	y, err := os.ReadFile(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(x, y) {
-		t.Fatalf("%s and %s differ (%d and %d bytes)", a, b, len(x), len(y))
-	}
 }
 
 // httpDo sends one request to the server and returns status, headers and body.

@@ -39,7 +39,7 @@ func TestHtpasswdLoginWithOras(t *testing.T) {
 	e.must(t, oras, "push", "--plain-http", ref, "band.tif")
 	anon := newEnv(t)
 	anon.must(t, oras, "pull", "--plain-http", ref, "-o", "out")
-	sameFile(t, filepath.Join(e.dir, "band.tif"), filepath.Join(anon.dir, "out/band.tif"))
+	testpeer.SameFile(t, filepath.Join(e.dir, "band.tif"), filepath.Join(anon.dir, "out/band.tif"))
 
 	private := testpeer.StartServe(t, srv.Root, "--htpasswd", hp, "--private")
 	if out, err := anon.run("", oras, "pull", "--plain-http", private.Host()+"/eo/products:v1", "-o", "out2"); err == nil {

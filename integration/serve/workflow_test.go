@@ -28,7 +28,7 @@ func TestOrasSeedWorkflow(t *testing.T) {
 	e.must(t, oras, "cp", "--from-oci-layout", "eo-layout:eo/products:v1", "--to-plain-http", ref)
 	e.must(t, oras, "pull", "--plain-http", ref, "--output", "retrieved")
 	for _, f := range []string{"imagery.tif", "stac_item.json", "config.json"} {
-		sameFile(t, filepath.Join(e.dir, "data", f), filepath.Join(e.dir, "retrieved", "data", f))
+		testpeer.SameFile(t, filepath.Join(e.dir, "data", f), filepath.Join(e.dir, "retrieved", "data", f))
 	}
 	// the manifest is byte-identical between the layout and the registry
 	local := e.must(t, oras, "manifest", "fetch", "--oci-layout", "eo-layout:eo/products:v1")
@@ -44,7 +44,7 @@ func TestOrasSeedWorkflow(t *testing.T) {
 		t.Fatalf("oras repo ls: %q", out)
 	}
 	e.must(t, oras, "pull", "--oci-layout", filepath.Join(srv.Root, "eo/products")+":v1", "--output", "from-storage")
-	sameFile(t, filepath.Join(e.dir, "data/imagery.tif"), filepath.Join(e.dir, "from-storage/data/imagery.tif"))
+	testpeer.SameFile(t, filepath.Join(e.dir, "data/imagery.tif"), filepath.Join(e.dir, "from-storage/data/imagery.tif"))
 	if n := verifyBlobs(t, srv.Root); n < 8 { // 4 blobs in the pool, 4 links in the repository
 		t.Fatalf("only %d blob files in the storage", n)
 	}
@@ -64,14 +64,14 @@ func TestEopackSeedWorkflow(t *testing.T) {
 	e.must(t, eo, "cp", "--from-oci-layout", "eo-layout:eo/products:v1", "--to-plain-http", "--to", ref)
 	e.must(t, eo, "pull", "--plain-http", ref, "--output", "retrieved")
 	for _, f := range []string{"imagery.tif", "stac_item.json"} {
-		sameFile(t, filepath.Join(e.dir, "data", f), filepath.Join(e.dir, "retrieved", "data", f))
+		testpeer.SameFile(t, filepath.Join(e.dir, "data", f), filepath.Join(e.dir, "retrieved", "data", f))
 	}
 	// eopack reads the registry's storage directly as a layout
 	e.must(t, eo, "pull", "--oci-layout", filepath.Join(srv.Root, "eo/products")+":v1", "--output", "from-storage")
-	sameFile(t, filepath.Join(e.dir, "data/imagery.tif"), filepath.Join(e.dir, "from-storage/data/imagery.tif"))
+	testpeer.SameFile(t, filepath.Join(e.dir, "data/imagery.tif"), filepath.Join(e.dir, "from-storage/data/imagery.tif"))
 	// and ORAS reads what eopack pushed to eopack serve
 	e.must(t, testpeer.Bin(t, "oras"), "pull", "--plain-http", ref, "--output", "by-oras")
-	sameFile(t, filepath.Join(e.dir, "data/imagery.tif"), filepath.Join(e.dir, "by-oras/data/imagery.tif"))
+	testpeer.SameFile(t, filepath.Join(e.dir, "data/imagery.tif"), filepath.Join(e.dir, "by-oras/data/imagery.tif"))
 }
 
 // crane (go-containerregistry) and regctl (regclient) push to and pull from eopack serve.
@@ -87,7 +87,7 @@ func TestCraneAndRegctl(t *testing.T) {
 	e.must(t, crane, "export", "--insecure", img, "export.tar")
 	os.MkdirAll(filepath.Join(e.dir, "x"), 0o755)
 	e.must(t, "tar", "-C", filepath.Join(e.dir, "x"), "-xf", filepath.Join(e.dir, "export.tar"))
-	sameFile(t, filepath.Join(e.dir, "layer/band.bin"), filepath.Join(e.dir, "x/band.bin"))
+	testpeer.SameFile(t, filepath.Join(e.dir, "layer/band.bin"), filepath.Join(e.dir, "x/band.bin"))
 	e.must(t, crane, "copy", "--insecure", img, srv.Host()+"/crane/copy:v2")
 	if d1, d2 := e.must(t, crane, "digest", "--insecure", img), e.must(t, crane, "digest", "--insecure", srv.Host()+"/crane/copy:v2"); d1 != d2 {
 		t.Fatalf("crane copy changed the digest: %s %s", d1, d2)
