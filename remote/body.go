@@ -62,7 +62,7 @@ func (b *body) WriteRangesTo(ctx context.Context, dst io.WriterAt, done func(off
 	if b.stream != nil {
 		return false, nil
 	}
-	size, chunk := b.desc.Size, b.r.chunkSize()
+	size, chunk := b.desc.Size, b.r.chunkFor(b.desc.Size)
 	if err := b.r.acquire(ctx); err != nil {
 		return true, err
 	}

@@ -119,6 +119,19 @@ func (r *Ranged) chunkSize() int64 {
 	return r.ChunkSize
 }
 
+// chunkFor is the range size for a blob of size bytes: ChunkSize if set, else about
+// DefaultChunkSize, evened out so the ranges are a multiple of the parallel requests and
+// the last round does not run one range alone (256 MiB on 5: 20 × 12.8 MiB, not 16 × 16).
+func (r *Ranged) chunkFor(size int64) int64 {
+	if r.ChunkSize > 0 {
+		return r.ChunkSize
+	}
+	par := int64(cap(r.sem))
+	n := (size + DefaultChunkSize - 1) / DefaultChunkSize
+	n = (n + par - 1) / par * par
+	return max((size+n-1)/n, 1<<20)
+}
+
 // Fetch implements content.Fetcher. Small blobs (and every blob when MinSize < 0) are the
 // repository's own Fetch; a large one is a lazy body that sends no request until it is
 // read or asked to write its ranges.

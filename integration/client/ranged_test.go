@@ -24,26 +24,32 @@ const rangedSize = 200 << 20
 
 // TestRangedPullOfLargeBlob pushes a 200 MiB random file, pulls it back through a counting
 // proxy in front of the registry, and checks the file is byte-identical, nothing else was
-// left in the output folder, and the blob came as parallel Range requests.
+// left in the output folder, and the blob came as parallel Range requests — also when the
+// registry wants credentials (the ranges go through the same authenticated client).
 func TestRangedPullOfLargeBlob(t *testing.T) {
 	t.Setenv("XDG_CACHE_HOME", t.TempDir())
 	t.Setenv("EOPACK_RANGED_MIN_SIZE", "64MiB") // the default, whatever the caller's environment
 	eopack := testpeer.Eopack(t)
 	dir := t.TempDir()
 	sum := writeRandom(t, filepath.Join(dir, "big.bin"), rangedSize)
+	htpasswd := testpeer.WriteHtpasswd(t, "eo", "s3cret")
 	for _, reg := range []struct {
 		name  string
 		start func(t *testing.T) *testpeer.Server
+		creds []string
 	}{
-		{"distribution", func(t *testing.T) *testpeer.Server { return testpeer.StartDistribution(t) }},
-		{"serve", func(t *testing.T) *testpeer.Server { return testpeer.StartServe(t, "") }},
+		{"distribution", func(t *testing.T) *testpeer.Server { return testpeer.StartDistribution(t) }, nil},
+		{"distribution-htpasswd", func(t *testing.T) *testpeer.Server {
+			return testpeer.StartDistributionWith(t, testpeer.DistributionOptions{Htpasswd: htpasswd})
+		}, []string{"-u", "eo", "-p", "s3cret"}},
+		{"serve", func(t *testing.T) *testpeer.Server { return testpeer.StartServe(t, "") }, nil},
 	} {
 		t.Run(reg.name, func(t *testing.T) {
 			srv := reg.start(t)
-			testpeer.Run(t, dir, eopack, "push", srv.Host()+"/ranged/big:v1", "big.bin")
+			testpeer.Run(t, dir, eopack, append([]string{"push", srv.Host() + "/ranged/big:v1", "big.bin"}, reg.creds...)...)
 			proxy, ranges := countingProxy(t, srv.Host())
 			out := filepath.Join(t.TempDir(), "out")
-			testpeer.Run(t, dir, eopack, "pull", proxy+"/ranged/big:v1", "-o", out)
+			testpeer.Run(t, dir, eopack, append([]string{"pull", proxy + "/ranged/big:v1", "-o", out}, reg.creds...)...)
 			if got := hashFile(t, filepath.Join(out, "big.bin")); got != sum {
 				t.Fatalf("pulled big.bin has sha256 %s, pushed %s", got, sum)
 			}

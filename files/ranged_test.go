@@ -1,0 +1,124 @@
+package files
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+)
+
+func TestPrefixMergesRunsInAnyOrder(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	type run struct{ off, n int64 }
+	var runs []run
+	var total int64
+	for range 500 {
+		n := 1 + r.Int64N(1000)
+		runs = append(runs, run{total, n})
+		total += n
+	}
+	r.Shuffle(len(runs), func(i, j int) { runs[i], runs[j] = runs[j], runs[i] })
+	written := make([]bool, total)
+	p := newPrefix()
+	for _, x := range runs {
+		p.add(x.off, x.n)
+		for i := x.off; i < x.off+x.n; i++ {
+			written[i] = true
+		}
+		want := int64(0)
+		for want < total && written[want] {
+			want++
+		}
+		if got := p.get(); got != want {
+			t.Fatalf("after [%d,%d): prefix %d, want %d", x.off, x.off+x.n, got, want)
+		}
+	}
+	if len(p.starts)+len(p.ends) != 0 {
+		t.Fatalf("%d runs left beyond the prefix", len(p.starts))
+	}
+}
+
+// piecewise is a RangesWriterTo over bytes in memory that writes 4 KiB pieces in a random
+// order from 4 goroutines; with stream set it declines and is read as one stream.
+type piecewise struct {
+	io.Reader
+	b      []byte
+	stream bool
+}
+
+func (s *piecewise) WriteRangesTo(_ context.Context, dst io.WriterAt, done func(off, n int64)) (bool, error) {
+	if s.stream {
+		return false, nil
+	}
+	const piece = 4 << 10
+	var offs []int64
+	for o := int64(0); o < int64(len(s.b)); o += piece {
+		offs = append(offs, o)
+	}
+	rand.Shuffle(len(offs), func(i, j int) { offs[i], offs[j] = offs[j], offs[i] })
+	var wg sync.WaitGroup
+	work := make(chan int64)
+	for range 4 {
+		wg.Go(func() {
+			for o := range work {
+				end := min(o+piece, int64(len(s.b)))
+				dst.WriteAt(s.b[o:end], o)
+				done(o, end-o)
+			}
+		})
+	}
+	for _, o := range offs {
+		work <- o
+	}
+	close(work)
+	wg.Wait()
+	return true, nil
+}
+
+func TestWriteRanges(t *testing.T) {
+	b := make([]byte, 1<<20+123)
+	for i := range b {
+		b[i] = byte(i * 7)
+	}
+	d := desc("band.tif", b)
+	bad := bytes.Clone(b)
+	bad[len(bad)/3] ^= 1
+	for _, tc := range []struct {
+		name string
+		src  *piecewise
+		err  error
+	}{
+		{"ranges", &piecewise{b: b}, nil},
+		{"stream fallback", &piecewise{Reader: bytes.NewReader(b), b: b, stream: true}, nil},
+		{"wrong bytes", &piecewise{b: bad}, ErrDigestMismatch},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			w, err := NewWriter(dir, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer w.Close()
+			err = w.Write(context.Background(), d, tc.src)
+			if !errors.Is(err, tc.err) {
+				t.Fatalf("Write: %v, want %v", err, tc.err)
+			}
+			names, _ := os.ReadDir(dir)
+			if tc.err != nil {
+				if len(names) != 0 {
+					t.Fatalf("folder holds %v after a failed write, want nothing", names)
+				}
+				return
+			}
+			got, err := os.ReadFile(filepath.Join(dir, "band.tif"))
+			if err != nil || !bytes.Equal(got, b) || len(names) != 1 {
+				t.Fatalf("band.tif: %d bytes (%v), folder %v; want the %d written, alone", len(got), err, names, len(b))
+			}
+		})
+	}
+}
