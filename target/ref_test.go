@@ -2,10 +2,13 @@ package target
 
 import (
 	"errors"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"oras.land/oras-go/v2/registry/remote/retry"
 )
 
 func TestParseRemote(t *testing.T) {
@@ -132,4 +135,28 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("ParseLayout(%q) = %+v", s, r)
 		}
 	})
+}
+
+func TestClientKeepsConcurrencyIdleConnections(t *testing.T) {
+	c, err := Options{Concurrency: 12, Username: "u", Password: "p"}.Client("example.org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt := c.Client.Transport
+	tr, ok := unwrapTransport(rt)
+	if !ok {
+		t.Fatalf("transport %T: no *http.Transport inside", rt)
+	}
+	if tr.MaxIdleConnsPerHost != 12 {
+		t.Fatalf("MaxIdleConnsPerHost = %d, want 12", tr.MaxIdleConnsPerHost)
+	}
+}
+
+// unwrapTransport finds the *http.Transport under oras-go's retry transport.
+func unwrapTransport(rt http.RoundTripper) (*http.Transport, bool) {
+	if r, ok := rt.(*retry.Transport); ok {
+		rt = r.Base
+	}
+	tr, ok := rt.(*http.Transport)
+	return tr, ok
 }

@@ -169,6 +169,11 @@ func Registry(host string, o Options) (*remote.Registry, error) {
 // Client builds the auth client used for host.
 func (o Options) Client(host string) (*auth.Client, error) {
 	base := http.DefaultTransport.(*http.Transport).Clone()
+	// Parallel blob transfers and ranged downloads keep up to --concurrency connections per
+	// registry busy; keep that many idle ones too, so TLS handshakes are not repeated.
+	if n := o.Concurrency; n > base.MaxIdleConnsPerHost {
+		base.MaxIdleConnsPerHost = n
+	}
 	if o.Insecure {
 		base.TLSClientConfig = &tls.Config{InsecureSkipVerify: true}
 	}
