@@ -18,6 +18,8 @@ bench_init serve
 work=$BENCH_WORK
 cdir=
 trap 'bench_cleanup; [ -z "$cdir" ] || [ "$cdir" = "$work/client" ] || rm -rf "$cdir"' EXIT
+# cpu PID: the process's user+system CPU seconds so far (/proc/PID/stat fields 14 and 15).
+cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$1/stat"; }
 hwm() { awk '/VmHWM/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
 
 (cd "$repo" && go build -o "$work/eopack" ./cmd/eopack)
@@ -49,12 +51,14 @@ timed() { # file cmd...: append the elapsed seconds of cmd to file
   echo "$t1 - $t0" | bc >>"$out"
 }
 : >"$work/serve.push"; : >"$work/dist.push"; : >"$work/serve.pull"; : >"$work/dist.pull"
+sc0=$(cpu "$serve_pid"); dc0=$(cpu "$dist_pid")
 for i in $(seq "$RUNS"); do
   for r in serve dist; do
     addr=$serve_addr; [ $r = dist ] && addr=$dist_addr
     (cd "$cdir" && timed "$work/$r.push" oras push --plain-http --no-tty "$addr/bench/big$i:v1" big.bin:application/octet-stream)
   done
 done
+sc1=$(cpu "$serve_pid"); dc1=$(cpu "$dist_pid")
 for i in $(seq "$RUNS"); do
   for r in serve dist; do
     addr=$serve_addr; [ $r = dist ] && addr=$dist_addr
@@ -63,6 +67,7 @@ for i in $(seq "$RUNS"); do
     cmp -s "$cdir/out/big.bin" "$cdir/big.bin" || { echo "bench/serve: $r pulled different bytes" >&2; exit 1; }
   done
 done
+sc2=$(cpu "$serve_pid"); dc2=$(cpu "$dist_pid")
 serve_rss=$(hwm "$serve_pid"); dist_rss=$(hwm "$dist_pid")
 rm -rf "$cdir/out" "$cdir/big.bin"; [ "$cdir" = "$work/client" ] || rmdir "$cdir"
 
@@ -110,6 +115,10 @@ printf 'bench/serve: %d MiB blob, ORAS CLI, median of %d runs (seconds)\n' "$SIZ
 printf '  %-13s push %6.2f s  pull %6.2f s  peak RSS %4d MiB\n' "eopack serve" "$sp" "$sl" "$serve_rss"
 printf '  %-13s push %6.2f s  pull %6.2f s  peak RSS %4d MiB\n' "distribution" "$dp" "$dl" "$dist_rss"
 printf '  ratio serve/distribution: push %s  pull %s  (target <= 0.8)\n' "$(ratio "$sp" "$dp")" "$(ratio "$sl" "$dl")"
+# Server CPU per GiB moved: what each registry itself spends, apart from the client's time.
+per_gib() { printf "%.2f" "$(echo "scale=4; ($2 - $1) * 1024 / ($SIZE_MIB * $RUNS)" | bc)"; }
+printf '  server CPU s/GiB:  eopack serve push %s pull %s   distribution push %s pull %s\n' \
+  "$(per_gib "$sc0" "$sc1")" "$(per_gib "$sc1" "$sc2")" "$(per_gib "$dc0" "$dc1")" "$(per_gib "$dc1" "$dc2")"
 printf 'bench/serve: %d small artifacts (1 KiB layer + manifest), artifacts/s\n' "$SMALL"
 printf '  %-13s push %6s/s  manifest GET %6s/s\n' "eopack serve" "$serve_spush" "$serve_sget"
 printf '  %-13s push %6s/s  manifest GET %6s/s\n' "distribution" "$dist_spush" "$dist_sget"
