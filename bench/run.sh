@@ -10,6 +10,14 @@ bin=$("$here/../scripts/install-peers.sh")
 export PATH="$bin:$PATH"
 parts=("$@"); [ ${#parts[@]} -gt 0 ] || parts=(client serve eo)
 for p in "${parts[@]}"; do
+  if [ "$p" = eo ]; then
+    # The EO product benchmark against both registries.
+    for r in serve distribution; do
+      echo "===== bench/eo.sh (REGISTRY=$r)"
+      REGISTRY=$r "$here/eo.sh"
+    done
+    continue
+  fi
   echo "===== bench/$p.sh"
   "$here/$p.sh"
 done
