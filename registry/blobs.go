@@ -79,6 +79,16 @@ func (h *Handler) getBlob(w http.ResponseWriter, r *http.Request, rt route) erro
 }
 
 func (h *Handler) deleteBlob(w http.ResponseWriter, r *http.Request, rt route) error {
+	if err := h.deleteBlobLocked(r, rt); err != nil {
+		return err
+	}
+	h.prune(r, rt.name)
+	return empty(w, http.StatusAccepted)
+}
+
+// deleteBlobLocked deletes the blob under the repository's lock.
+func (h *Handler) deleteBlobLocked(r *http.Request, rt route) error {
+	defer h.fs.lockRepo(rt.name, false)()
 	repo, d, err := h.blobRepo(rt)
 	if err != nil {
 		return err
@@ -88,7 +98,7 @@ func (h *Handler) deleteBlob(w http.ResponseWriter, r *http.Request, rt route) e
 	} else if err != nil {
 		return err
 	}
-	return empty(w, http.StatusAccepted)
+	return nil
 }
 
 // empty answers status with no body.
@@ -104,11 +114,11 @@ func (h *Handler) startUpload(w http.ResponseWriter, r *http.Request, rt route) 
 	q := r.URL.Query()
 	if m := q.Get("mount"); m != "" {
 		if d, err := digest.Parse(m); err == nil && h.mountable(rt.name, q.Get("from"), d) {
-			repo, err := h.fs.Repo(rt.name, true)
+			mounted, err := h.mount(r, rt.name, d)
 			if err != nil {
 				return err
 			}
-			if err := repo.Mount(r.Context(), d); err == nil {
+			if mounted {
 				return blobCreated(w, rt.name, d)
 			}
 		}
@@ -139,6 +149,25 @@ func (h *Handler) startUpload(w http.ResponseWriter, r *http.Request, rt route) 
 
 // mountable reports whether blob d can be mounted into name: from repository from if given,
 // else from any repository (the pool).
+// mount links pool blob d into repository name under its lock. If the pool lost d meanwhile
+// (swept), it reports false and drops the repository again if it was created just for this.
+func (h *Handler) mount(r *http.Request, name string, d digest.Digest) (bool, error) {
+	unlock := h.fs.lockRepo(name, false)
+	repo, err := h.fs.Repo(name, true)
+	if err != nil {
+		unlock()
+		return false, err
+	}
+	h.fs.beforeWrite(name)
+	err = repo.Mount(r.Context(), d)
+	unlock()
+	if err != nil {
+		h.prune(r, name)
+		return false, nil
+	}
+	return true, nil
+}
+
 func (h *Handler) mountable(name, from string, d digest.Digest) bool {
 	if from == "" {
 		return h.fs.pool.Has(d)
@@ -282,10 +311,13 @@ func (h *Handler) complete(w http.ResponseWriter, r *http.Request, rt route, up 
 	if err := h.fs.uploads.verify(up, d); err != nil {
 		return err
 	}
+	unlock := h.fs.lockRepo(rt.name, false)
+	defer unlock()
 	repo, err := h.fs.Repo(rt.name, true)
 	if err != nil {
 		return err
 	}
+	h.fs.beforeWrite(rt.name)
 	if err := repo.Adopt(r.Context(), ocispec.Descriptor{Digest: d, Size: up.size}, up.path); err != nil {
 		return fmt.Errorf("store %s: %w", d, err)
 	}

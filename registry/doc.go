@@ -17,6 +17,13 @@
 //	    ├── oci-layout, index.json  tags are ref.name annotations; untagged manifests listed
 //	    └── blobs/<alg>/<hex>       hard links into _pool
 //
+// The spec has no repository delete, so a repository lives while it holds something: after a
+// manifest, tag or blob DELETE that leaves it with no manifest listed, no blob and no
+// repository beneath it, its folder is removed, and so are parent folders that are not
+// repositories (or are empty repositories) and became empty; ROOT, _pool and _uploads never
+// are. Pool blobs stay until the TTL sweep. A per-repository lock orders this against pushes,
+// mounts and upload completions into the same repository, which recreate it (prune.go).
+//
 // Names starting with "_" or "." can never be repository names (the spec's name grammar starts
 // every path component with [a-z0-9]); "blobs", "index.json" and "oci-layout" are refused as
 // any component after the first, since they would collide with a parent repository's layout.

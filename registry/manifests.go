@@ -92,6 +92,7 @@ func (h *Handler) putManifest(w http.ResponseWriter, r *http.Request, rt route) 
 			return errf(ErrDigestInvalid, "manifest is %s, not %s", d, refDigest)
 		}
 	}
+	defer h.fs.lockRepo(rt.name, false)()
 	repo, err := h.fs.Repo(rt.name, false)
 	if err != nil && !errors.Is(err, ErrNameUnknown) {
 		return err
@@ -105,6 +106,7 @@ func (h *Handler) putManifest(w http.ResponseWriter, r *http.Request, rt route) 
 			return err
 		}
 	}
+	h.fs.beforeWrite(rt.name)
 	desc := ocispec.Descriptor{MediaType: m.MediaType, Digest: d, Size: int64(len(body))}
 	if refDigest == "" {
 		tags = append([]string{rt.ref}, tags...)
@@ -138,6 +140,16 @@ func (h *Handler) putManifest(w http.ResponseWriter, r *http.Request, rt route) 
 }
 
 func (h *Handler) deleteManifest(w http.ResponseWriter, r *http.Request, rt route) error {
+	if err := h.deleteManifestLocked(r, rt); err != nil {
+		return err
+	}
+	h.prune(r, rt.name)
+	return empty(w, http.StatusAccepted)
+}
+
+// deleteManifestLocked deletes the manifest (or only the tag) under the repository's lock.
+func (h *Handler) deleteManifestLocked(r *http.Request, rt route) error {
+	defer h.fs.lockRepo(rt.name, false)()
 	repo, d, err := h.resolveManifest(r, rt)
 	if err != nil {
 		return err
@@ -149,10 +161,8 @@ func (h *Handler) deleteManifest(w http.ResponseWriter, r *http.Request, rt rout
 	}
 	if errors.Is(err, errdef.ErrNotFound) {
 		return errf(ErrManifestUnknown, "%s:%s", rt.name, rt.ref)
-	} else if err != nil {
-		return err
 	}
-	return empty(w, http.StatusAccepted)
+	return err
 }
 
 func (h *Handler) referrers(w http.ResponseWriter, r *http.Request, rt route) error {

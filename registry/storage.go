@@ -22,8 +22,13 @@ type FS struct {
 	pool    *layout.Pool
 	uploads *uploads
 
-	mu    sync.Mutex
+	mu    sync.Mutex // guards repos and every creation or removal of a repository's folder
 	repos map[string]*layout.Store
+
+	locksMu sync.Mutex
+	locks   map[string]*repoLock
+
+	testHookWrite func(name string) // tests widen the window between opening and writing
 }
 
 // NewFS opens (creating if needed) registry storage at root.
@@ -36,7 +41,8 @@ func NewFS(root string) (*FS, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &FS{root: root, pool: pool, uploads: up, repos: map[string]*layout.Store{}}, nil
+	return &FS{root: root, pool: pool, uploads: up, repos: map[string]*layout.Store{},
+		locks: map[string]*repoLock{}}, nil
 }
 
 // Root is the storage folder.
@@ -53,8 +59,7 @@ func (f *FS) Repo(name string, create bool) (*layout.Store, error) {
 	if s, ok := f.repos[name]; ok {
 		return s, nil
 	}
-	dir := filepath.Join(f.root, filepath.FromSlash(name))
-	s, err := layout.OpenWith(dir, layout.Options{Pool: f.pool, NoCreate: !create})
+	s, err := layout.OpenWith(f.dir(name), layout.Options{Pool: f.pool, NoCreate: !create})
 	if errors.Is(err, errdef.ErrNotFound) {
 		return nil, errf(ErrNameUnknown, "%s", name)
 	}
@@ -63,6 +68,15 @@ func (f *FS) Repo(name string, create bool) (*layout.Store, error) {
 	}
 	f.repos[name] = s
 	return s, nil
+}
+
+func (f *FS) dir(name string) string { return filepath.Join(f.root, filepath.FromSlash(name)) }
+
+// beforeWrite runs between a write request opening repository name and writing into it.
+func (f *FS) beforeWrite(name string) {
+	if f.testHookWrite != nil {
+		f.testHookWrite(name)
+	}
 }
 
 // Catalog lists the repositories (folders holding an oci-layout file), sorted.

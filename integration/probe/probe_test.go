@@ -41,12 +41,13 @@ var distributionDiffers = map[string]struct{ status, summary string }{
 // TestProbeServeAndDistribution probes both registries side by side, on registries that
 // already hold a user's artifact, and checks they are left as found.
 //
-// Observed: both keep the scratch repository listed in _catalog after the probe, with no
-// tags: distribution lists every repository that has a _manifests folder
-// (registry/storage/catalog.go, handleRepository), which deleting manifests does not remove,
-// and lists the mount-source repository (blobs only) not at all; eopack serve keeps both
-// scratch repositories as empty OCI layouts. The distribution spec has no way to delete a
-// repository.
+// eopack serve's _catalog is exactly what it was before: it drops a repository once a DELETE
+// left it empty, so both scratch repositories (eopack-probe/<random> and its -src mount
+// source) and their plain parent folder eopack-probe/ are gone. Distribution keeps the
+// scratch repository listed with no tags: it lists every repository that has a _manifests
+// folder (registry/storage/catalog.go, handleRepository), which deleting manifests does not
+// remove, and lists the mount-source repository (blobs only) not at all. The distribution
+// spec has no way to delete a repository, so a client cannot do better there.
 func TestProbeServeAndDistribution(t *testing.T) {
 	serve := testpeer.StartServe(t, "")
 	dist := testpeer.StartDistribution(t)
@@ -80,8 +81,9 @@ func TestProbeServeAndDistribution(t *testing.T) {
 		t.Errorf("distribution ran %d checks, serve %d", len(reps[1].Results), len(reps[0].Results))
 	}
 
-	for i, s := range []*testpeer.Server{serve, dist} {
-		assertAsFound(t, before[s.Addr], snapshot(t, s.Addr, creds{}), reps[i].Repository)
+	assertAsFound(t, before[serve.Addr], snapshot(t, serve.Addr, creds{}))
+	assertAsFound(t, before[dist.Addr], snapshot(t, dist.Addr, creds{}), reps[1].Repository)
+	for _, s := range []*testpeer.Server{serve, dist} {
 		assertSeedIntact(t, s.Addr, creds{}, seeds[s.Addr])
 	}
 
@@ -138,7 +140,7 @@ func TestProbeServeHtpasswd(t *testing.T) {
 	if a := rep.byID()["auth"]; a.Summary != "basic" {
 		t.Errorf("auth scheme %q, want basic", a.Summary)
 	}
-	assertAsFound(t, before, snapshot(t, srv.Addr, alice), rep.Repository)
+	assertAsFound(t, before, snapshot(t, srv.Addr, alice))
 	assertSeedIntact(t, srv.Addr, alice, seedDir)
 
 	// Credentials stored by `eopack login` are the ones the probe uses.
@@ -149,6 +151,7 @@ func TestProbeServeHtpasswd(t *testing.T) {
 		t.Errorf("scratch repository %q, want team/scratch", rep.Repository)
 	}
 	assertAllPass(t, rep)
+	assertAsFound(t, before, snapshot(t, srv.Addr, alice)) // team/scratch and team/ gone too
 }
 
 // TestProbeUnreachableHost gives a table, exit 0, saying the host cannot be reached.
