@@ -39,6 +39,8 @@ command -v gdalinfo >/dev/null 2>&1 || need_apt+=(gdal-bin)
 command -v jq >/dev/null 2>&1 || need_apt+=(jq)
 command -v htpasswd >/dev/null 2>&1 || need_apt+=(apache2-utils)
 [ -x /usr/bin/time ] || need_apt+=(time)
+command -v bc >/dev/null 2>&1 || need_apt+=(bc)
+command -v curl >/dev/null 2>&1 || need_apt+=(curl)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "install-peers: apt-get install ${need_apt[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive
