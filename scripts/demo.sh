@@ -28,7 +28,7 @@ if (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then port=$((port + 1000 + RA
 eopack serve --addr 127.0.0.1:$port --root "$work/registry" >"$work/serve.log" 2>&1 &
 serve_pid=$!
 trap 'kill $serve_pid 2>/dev/null || true; wait $serve_pid 2>/dev/null || true' EXIT
-for _ in $(seq 100); do curl -fsS "http://127.0.0.1:$port/v2/" >/dev/null 2>&1 && break; sleep 0.1; done
+for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
 reg=127.0.0.1:$port
 
 # 1. Per-band COGs from the real Landsat 7 scene (6 bands), and a STAC Item for them.
