@@ -50,7 +50,7 @@ func TestRangedPullOfLargeBlob(t *testing.T) {
 			proxy, ranges := countingProxy(t, srv.Host())
 			out := filepath.Join(t.TempDir(), "out")
 			testpeer.Run(t, dir, eopack, append([]string{"pull", proxy + "/ranged/big:v1", "-o", out}, reg.creds...)...)
-			if got := hashFile(t, filepath.Join(out, "big.bin")); got != sum {
+			if got := testpeer.FileDigest(t, filepath.Join(out, "big.bin")); got != sum {
 				t.Fatalf("pulled big.bin has sha256 %s, pushed %s", got, sum)
 			}
 			names, err := os.ReadDir(out)
@@ -77,21 +77,7 @@ func writeRandom(t *testing.T, path string, size int64) string {
 	if _, err := io.Copy(io.MultiWriter(f, h), src); err != nil {
 		t.Fatal(err)
 	}
-	return hex.EncodeToString(h.Sum(nil))
-}
-
-func hashFile(t *testing.T, path string) string {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		t.Fatal(err)
-	}
-	return hex.EncodeToString(h.Sum(nil))
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
 }
 
 // countingProxy forwards 127.0.0.1:port to host and counts the blob GETs that carry Range.

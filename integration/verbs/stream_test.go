@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/eopack/eopack/internal/testpeer"
 )
 
 // maxRSS runs bin to completion and returns its peak resident set size in bytes.
@@ -47,16 +49,7 @@ func writeRandomFile(t *testing.T, e *cmdEnv, name string, size int64) string {
 // checkSum requires the file's sha256 to be dg.
 func checkSum(t *testing.T, e *cmdEnv, name, dg string) {
 	t.Helper()
-	f, err := os.Open(filepath.Join(e.dir, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		t.Fatal(err)
-	}
-	if got := "sha256:" + hex.EncodeToString(h.Sum(nil)); got != dg {
+	if got := testpeer.FileDigest(t, filepath.Join(e.dir, name)); got != dg {
 		t.Errorf("%s has digest %s, want %s", name, got, dg)
 	}
 }

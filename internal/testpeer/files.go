@@ -2,6 +2,9 @@ package testpeer
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -34,6 +37,22 @@ func SameFile(t testing.TB, a, b string) {
 	if !bytes.Equal(x, y) {
 		t.Fatalf("%s and %s differ (%d vs %d bytes)", a, b, len(x), len(y))
 	}
+}
+
+// FileDigest streams the file at path through sha256 and returns its "sha256:<hex>" digest,
+// failing the test on error. Large files are never read into memory.
+func FileDigest(t testing.TB, path string) string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		t.Fatal(err)
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
 }
 
 // WriteHtpasswd writes an htpasswd file with one bcrypt user (as distribution and
