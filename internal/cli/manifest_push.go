@@ -62,10 +62,14 @@ func runManifestPush(ctx context.Context, stdio *IO, opts manifestPushOptions) e
 	if err != nil {
 		return err
 	}
-	for _, tag := range extra {
-		if err := checkTag(ref.Layout, tag); err != nil {
+	// "ref:t1,t2" means what it means for push: in a layout tagged in the seed's form
+	// ("eo/products:v1"), extra tags keep the repository part ("eo/products:t2").
+	for i, t := range extra {
+		full, err := extraTag(ref, t)
+		if err != nil {
 			return err
 		}
+		extra[i] = full
 	}
 	if err := opts.readPassword(stdio.In, opts.file == "-"); err != nil {
 		return err

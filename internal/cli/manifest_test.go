@@ -233,3 +233,17 @@ func TestManifestBadInput(t *testing.T) {
 	verbsFail(t, 2, "", []string{"tag", "localhost:5000/eo/products:v1", "bad tag!"}, "bad tag!")
 	_ = mpath
 }
+
+// In a layout tagged in the seed's form, "ref:t1,t2" extra tags keep the repository part,
+// for manifest push as for push.
+func TestManifestPushSeedFormExtraTags(t *testing.T) {
+	lay := filepath.Join(t.TempDir(), "lay")
+	mpath, raw := verbsSeed(t, []string{"--oci-layout"}, lay, []byte("band five"))
+	out := verbsMust(t, "", verbsLayoutArgs("manifest", "push", lay+":eo/products:v1,v2", mpath)...)
+	if !strings.Contains(out, "Tagged eo/products:v2\n") {
+		t.Errorf("manifest push output lacks %q:\n%s", "Tagged eo/products:v2", out)
+	}
+	if got := verbsMust(t, "", verbsLayoutArgs("manifest", "fetch", lay+":eo/products:v2")...); got != string(raw) {
+		t.Errorf("manifest fetch eo/products:v2 = %q, want the pushed bytes", got)
+	}
+}
