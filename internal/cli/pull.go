@@ -9,7 +9,6 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
-	"oras.land/oras-go/v2"
 
 	"github.com/eopack/eopack/files"
 	"github.com/eopack/eopack/remote"
@@ -25,6 +24,7 @@ type pullOptions struct {
 	output    string
 	keepOld   bool
 	format    string
+	platform  string // ORAS's --platform: os/arch[/variant][:os_version]
 	// EO selection (see pull_stac.go): any of these set makes pull ask stacPullPlan.
 	stac        bool
 	assets      []string
@@ -43,10 +43,15 @@ func newPullCommand(stdio *IO) *cobra.Command {
 (org.opencontainers.image.title). Every file is written to a temporary file, checked
 against its digest and size, then renamed into place; files already present with the right
 digest are not downloaded again. Titles that are absolute, contain "..", or would land
-outside the output folder (also through a symlink) are refused.`,
+outside the output folder (also through a symlink) are refused.
+
+On an image index, --platform pulls the manifest for that platform; without it, the files of
+every manifest of the index are pulled into the folder (as ORAS does), and two manifests
+giving the same title to different content are refused before anything is written.`,
 		Example: `  eopack pull localhost:5000/eo/products:v1 --output ./retrieved
   eopack pull --oci-layout eo-layout:eo/products:v1 -o ./retrieved
-  eopack pull localhost:5000/eo/products:v1 --band B04 -o ./b04`,
+  eopack pull localhost:5000/eo/products:v1 --band B04 -o ./b04
+  eopack pull localhost:5000/eo/multi:v1 --platform linux/arm64 -o ./arm64`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.reference = args[0]
@@ -59,6 +64,7 @@ outside the output folder (also through a symlink) are refused.`,
 	f.StringVarP(&opts.output, "output", "o", ".", "output `folder`")
 	f.BoolVar(&opts.keepOld, "keep-old-files", false, "do not replace existing files (fail instead)")
 	f.StringVar(&opts.format, "format", "text", "output format: text or json")
+	f.StringVar(&opts.platform, "platform", "", "pull the manifest for this `os/arch[/variant][:os_version]` from an image index")
 	f.BoolVar(&opts.stac, "stac", false, "write the artifact's STAC item (item.json) pointing at the pulled files")
 	f.StringArrayVar(&opts.assets, "asset", nil, "pull only the STAC asset with this `key` (repeatable)")
 	f.StringArrayVar(&opts.bands, "band", nil, "pull only layers of this `band` (eo:band, repeatable)")
@@ -89,20 +95,25 @@ func runPull(ctx context.Context, stdio *IO, opts *pullOptions) error {
 	if err != nil {
 		return err
 	}
-	mdesc, raw, err := oras.FetchBytes(ctx, src, ref.Reference, oras.FetchBytesOptions{MaxBytes: 4 << 20})
+	platform, err := parsePlatform(opts.platform)
 	if err != nil {
-		return target.Explain(err, ref)
+		return err
+	}
+	mdesc, raw, err := pullRoot(ctx, src, ref, platform)
+	if err != nil {
+		return err
 	}
 	var manifest ocispec.Manifest
 	if err := json.Unmarshal(raw, &manifest); err != nil {
 		return fmt.Errorf("%s: manifest is not JSON: %w", ref, err)
 	}
-	if mdesc.MediaType == ocispec.MediaTypeImageIndex || manifest.MediaType == ocispec.MediaTypeImageIndex {
-		return fmt.Errorf("%s is an image index: pull one of its manifests by digest (see `eopack manifest fetch %s`)", ref, ref)
-	}
+	index := isIndex(mdesc.MediaType) || isIndex(manifest.MediaType)
 
 	plan := &pullPlan{}
 	if opts.eoSelection() {
+		if index {
+			return fmt.Errorf("%s is an image index: --stac and the layer filters work on one manifest: add --platform or pull a manifest by digest (see `eopack manifest fetch %s`)", ref, ref)
+		}
 		// Contract with the eo engineer: stacPullPlan (pull_stac.go) reads the EO flags in
 		// opts and the manifest, and returns which layers to fetch plus a step to run after
 		// the files are written. Fetching, verifying and writing stay here.
@@ -111,26 +122,18 @@ func runPull(ctx context.Context, stdio *IO, opts *pullOptions) error {
 		}
 	}
 
-	// Check every title before writing anything: a hostile manifest writes nothing.
-	var layers []ocispec.Descriptor
-	seen := map[string]bool{}
-	for _, l := range append([]ocispec.Descriptor{manifest.Config}, manifest.Layers...) {
-		title, ok := l.Annotations[ocispec.AnnotationTitle]
-		if !ok {
-			continue
-		}
-		name, err := files.CheckTitle(title)
-		if err != nil {
-			return fmt.Errorf("%s: refusing layer %s: %w", ref, l.Digest, err)
-		}
-		if seen[name] {
-			return fmt.Errorf("%s: two layers are titled %q", ref, title)
-		}
-		seen[name] = true
-		if plan.Select == nil || plan.Select(l) {
-			layers = append(layers, l)
-		}
+	// Check every title (of every manifest of an index, see pull_index.go) before writing
+	// anything: a hostile manifest writes nothing.
+	tl := newTitled(ctx, src, ref)
+	if index {
+		err = tl.walk(mdesc, raw, 0)
+	} else {
+		err = tl.addManifest(mdesc, manifest, plan.Select)
 	}
+	if err != nil {
+		return err
+	}
+	layers := tl.layers
 
 	w, err := files.NewWriter(opts.output, opts.keepOld)
 	if err != nil {
