@@ -124,15 +124,20 @@ func (o *Options) graphOptions(src content.ReadOnlyStorage, dst content.Storage)
 		o.Stats = &Stats{}
 	}
 	st, ev := o.Stats, o.Events
+	sending := &inflight{}
 	g := oras.CopyGraphOptions{
 		Concurrency: o.Concurrency,
-		PreCopy: func(_ context.Context, d ocispec.Descriptor) error {
+		PreCopy: func(ctx context.Context, d ocispec.Descriptor) error {
+			if err := sending.claim(ctx, d.Digest); err != nil {
+				return err
+			}
 			if ev.Start != nil {
 				ev.Start(d)
 			}
 			return nil
 		},
 		PostCopy: func(_ context.Context, d ocispec.Descriptor) error {
+			sending.done(d.Digest)
 			st.count(d, false)
 			if ev.Done != nil {
 				ev.Done(d)
@@ -147,9 +152,10 @@ func (o *Options) graphOptions(src content.ReadOnlyStorage, dst content.Storage)
 			return nil
 		},
 		OnMounted: func(_ context.Context, d ocispec.Descriptor) error {
-			st.mark(d.Digest)
-			st.Mounted.Add(1)
-			st.MountedBytes.Add(d.Size)
+			if st.mark(d.Digest) { // one blob named twice may be mounted twice: count it once
+				st.Mounted.Add(1)
+				st.MountedBytes.Add(d.Size)
+			}
 			if ev.Mounted != nil {
 				ev.Mounted(d)
 			}

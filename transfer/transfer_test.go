@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/opencontainers/image-spec/specs-go"
@@ -207,5 +209,72 @@ func TestCopyByDigestLeavesNoTag(t *testing.T) {
 	}
 	if _, err := transfer.Copy(ctx, l1, "v1", l2, "sha256:"+strings.Repeat("0", 64), transfer.Options{}); err == nil {
 		t.Fatal("copy to a digest the source does not resolve to succeeded")
+	}
+}
+
+// An index whose two manifests name the same bytes under different media types: oras-go
+// keys graph nodes by media type too, so without one claim per digest the band would be
+// uploaded twice, concurrently.
+func TestSharedBlobSentOnce(t *testing.T) {
+	ctx := context.Background()
+	fs, err := eoregistry.NewFS(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	uploads := map[string]int{}
+	var mu sync.Mutex
+	h := eoregistry.New(fs, eoregistry.Options{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if d := r.URL.Query().Get("digest"); r.Method == http.MethodPut && d != "" {
+			mu.Lock()
+			uploads[d]++
+			mu.Unlock()
+		}
+		h.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	host := strings.TrimPrefix(srv.URL, "http://")
+
+	band := []byte("the same band, named twice")
+	src := transfer.NewSource(nil)
+	src.AddBytes(ocispec.DescriptorEmptyJSON, ocispec.DescriptorEmptyJSON.Data)
+	var children []ocispec.Descriptor
+	for _, mt := range []string{"image/tiff", "application/octet-stream"} {
+		layer := content.NewDescriptorFromBytes(mt, band)
+		src.AddBytes(layer, band)
+		b, err := json.Marshal(ocispec.Manifest{Versioned: specs.Versioned{SchemaVersion: 2},
+			MediaType: ocispec.MediaTypeImageManifest, ArtifactType: "application/vnd.test",
+			Config: ocispec.DescriptorEmptyJSON, Layers: []ocispec.Descriptor{layer}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		md := content.NewDescriptorFromBytes(ocispec.MediaTypeImageManifest, b)
+		src.AddBytes(md, b)
+		children = append(children, md)
+	}
+	ib, err := json.Marshal(ocispec.Index{Versioned: specs.Versioned{SchemaVersion: 2},
+		MediaType: ocispec.MediaTypeImageIndex, Manifests: children})
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx := content.NewDescriptorFromBytes(ocispec.MediaTypeImageIndex, ib)
+	src.AddBytes(idx, ib)
+
+	st := &transfer.Stats{}
+	dst := open(t, host+"/eo/shared", false)
+	if err := transfer.CopyRoot(ctx, src, idx, dst, "v1", transfer.Options{Concurrency: 8, Stats: st}); err != nil {
+		t.Fatal(err)
+	}
+	bd := content.NewDescriptorFromBytes("", band).Digest.String()
+	if uploads[bd] != 1 {
+		t.Errorf("the shared band was uploaded %d times, want once (uploads %v)", uploads[bd], uploads)
+	}
+	if st.Sent.Load() != 2 || st.SentBytes.Load() != int64(len(band))+2 {
+		t.Errorf("stats: sent %d blobs (%d bytes), want 2 (the band and the empty config)", st.Sent.Load(), st.SentBytes.Load())
+	}
+	for _, c := range children {
+		if _, err := oras.Resolve(ctx, dst, c.Digest.String(), oras.DefaultResolveOptions); err != nil {
+			t.Errorf("child manifest %s not at the destination: %v", c.Digest, err)
+		}
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"oras.land/oras-go/v2"
 
 	"github.com/eopack/eopack/target"
 	"github.com/eopack/eopack/transfer"
@@ -110,9 +109,6 @@ func runCopy(ctx context.Context, stdio *IO, opts *copyOptions) error {
 		Stats:       stats,
 		Events:      p.transferEvents("Copying", "Copied ", "Exists ", "Mounted"),
 	}
-	if err := sendRepeatedBlobsOf(ctx, src, srcRef, dst, topts); err != nil {
-		return copyError(err, srcRef, dstRef)
-	}
 	root, err := transfer.Copy(ctx, src, srcRef.Reference, dst, dstRef.Reference, topts)
 	if err != nil {
 		return copyError(err, srcRef, dstRef)
@@ -135,21 +131,6 @@ func runCopy(ctx context.Context, stdio *IO, opts *copyOptions) error {
 	fmt.Fprintln(stdio.Out, "Copied", srcRef.Display(), "=>", dstRef.Display())
 	fmt.Fprintln(stdio.Out, "Digest:", root.Digest)
 	return nil
-}
-
-// sendRepeatedBlobsOf sends first, on their own, the blobs that the image manifest srcRef
-// names lists twice (see dedup.go). A source it cannot read is left to the copy that
-// follows, which reports it.
-func sendRepeatedBlobsOf(ctx context.Context, src oras.ReadOnlyTarget, srcRef target.Ref, dst oras.Target, o transfer.Options) error {
-	root, err := src.Resolve(ctx, srcRef.Reference)
-	if err != nil {
-		return nil
-	}
-	blobs, err := manifestBlobs(ctx, src, root)
-	if err != nil {
-		return nil
-	}
-	return sendRepeatedFirst(ctx, src, dst, blobs, o)
 }
 
 // copyError names the side (source or destination) an error came from.

@@ -210,9 +210,6 @@ func uploadArtifact(ctx context.Context, in *pushInputs, dst oras.Target, ref ta
 		tag = ref.Reference
 	}
 	blobs := append([]ocispec.Descriptor{cfg}, in.Layers...)
-	if err := sendRepeatedFirst(ctx, src, dst, blobs, topts); err != nil {
-		return ocispec.Descriptor{}, nil, nil, explainCopy(err, ref)
-	}
 	if err := transfer.CopyRoot(ctx, src, mdesc, dst, tag, topts); err != nil {
 		return ocispec.Descriptor{}, nil, nil, explainCopy(err, ref)
 	}

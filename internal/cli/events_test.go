@@ -136,22 +136,3 @@ func TestStacInBothSendsItemOnce(t *testing.T) {
 	}
 	reg.onceEach(t, "re-push", want...)
 }
-
-func TestRepeatedBlobs(t *testing.T) {
-	d := func(mt, data, title string) ocispec.Descriptor {
-		x := ocispec.Descriptor{MediaType: mt, Digest: digest.FromString(data), Size: int64(len(data))}
-		if title != "" {
-			x.Annotations = map[string]string{ocispec.AnnotationTitle: title}
-		}
-		return x
-	}
-	cfg := d("application/vnd.eopack.stac.item.v1+json", "item", "")
-	b1 := d("image/tiff", "b1", "B1.tif")
-	layer := d("application/geo+json", "item", "item.json")
-	if got := repeatedBlobs([]ocispec.Descriptor{cfg, b1, layer}); len(got) != 1 || got[0].MediaType != layer.MediaType {
-		t.Errorf("config+layer of one digest: %v, want the titled layer", got)
-	}
-	if got := repeatedBlobs([]ocispec.Descriptor{cfg, b1}); len(got) != 0 {
-		t.Errorf("distinct blobs: %v", got)
-	}
-}
