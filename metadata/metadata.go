@@ -160,6 +160,9 @@ type Store interface {
 	// ForgetBlob removes blob d's record if it is still unused and not linked since before;
 	// it reports whether it did (then the caller removes the bytes).
 	ForgetBlob(ctx context.Context, d digest.Digest, before time.Time) (bool, error)
+	// BlobUse reports how many repositories link blob d and whether any manifest
+	// references it.
+	BlobUse(ctx context.Context, d digest.Digest) (links int, referenced bool, err error)
 	// HasBlobRecord reports whether blob d is recorded (linked, referenced or not yet
 	// collected); garbage collection keeps the bytes of every recorded blob.
 	HasBlobRecord(ctx context.Context, d digest.Digest) (bool, error)

@@ -18,10 +18,11 @@ import (
 // ownRegistry serves the project's registry handler, wrapped by mw (nil: as is).
 func ownRegistry(t *testing.T, mw func(http.Handler) http.Handler) string {
 	t.Helper()
-	fs, err := registry.NewFS(t.TempDir())
+	fs, err := registry.Open(t.Context(), t.TempDir(), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { fs.Close() })
 	var h http.Handler = registry.New(fs, registry.Options{})
 	if mw != nil {
 		h = mw(h)

@@ -127,8 +127,8 @@ func TestUploads(t *testing.T) {
 				}
 			}
 			// nothing left behind in the session folder or the pool's ingest folder
-			for _, dir := range []string{"_uploads", "_pool/.ingest"} {
-				ents, _ := os.ReadDir(filepath.Join(tr.fs.Root(), dir))
+			for _, dir := range []string{"_blobs/.uploads", "_blobs/.ingest"} {
+				ents, _ := os.ReadDir(filepath.Join(tr.root, dir))
 				if len(ents) > 0 && tc.name != "unknown session" && tc.name != "malformed digest" {
 					t.Fatalf("%s holds %d files", dir, len(ents))
 				}
@@ -186,9 +186,21 @@ func TestMount(t *testing.T) {
 	expect(t, "automatic mount", tr.do("POST", "/v2/eo/c/blobs/uploads/?mount="+d.String(), nil), 201, "")
 	expect(t, "mount from repo lacking it", tr.do("POST", "/v2/eo/d/blobs/uploads/?mount="+d.String()+"&from=eo/nothing", nil), 202, "")
 	expect(t, "mount unknown", tr.do("POST", "/v2/eo/d/blobs/uploads/?mount="+digest.FromString("x").String(), nil), 202, "")
-	fa, _ := os.Stat(filepath.Join(tr.fs.Root(), "eo/a/blobs/sha256", d.Encoded()))
-	fc, _ := os.Stat(filepath.Join(tr.fs.Root(), "eo/c/blobs/sha256", d.Encoded()))
-	if fa == nil || fc == nil || !os.SameFile(fa, fc) {
-		t.Fatal("mounted blob is not the same file")
+	for _, repo := range []string{"eo/b", "eo/c"} {
+		r := tr.do("GET", "/v2/"+repo+"/blobs/"+d.String(), nil)
+		if r.status != 200 || !bytes.Equal(r.body, data) {
+			t.Fatalf("mounted blob in %s: %d %q", repo, r.status, r.body)
+		}
+	}
+	expect(t, "not mounted", tr.do("GET", "/v2/eo/d/blobs/"+d.String(), nil), 404, "BLOB_UNKNOWN")
+	n := 0
+	filepath.WalkDir(filepath.Join(tr.root, "_blobs", "sha256"), func(_ string, e os.DirEntry, _ error) error {
+		if e != nil && !e.IsDir() {
+			n++
+		}
+		return nil
+	})
+	if n != 1 {
+		t.Fatalf("%d blob files, want the one blob stored once", n)
 	}
 }

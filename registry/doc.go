@@ -3,28 +3,15 @@
 // _catalog extension, sha256 and sha512 digests, Range requests on blobs, chunked and
 // resumable uploads, cross-repository and automatic mounts, and the referrers API.
 //
-// Storage (FS) keeps every repository as a valid OCI image layout (package layout), so
-// `oras repo tags --oci-layout ROOT/eo/products` reads it directly. Identical blobs are stored
-// once, in a pool hard-linked into each repository:
+// The handler talks to two interfaces only (Storage): a metadata.Store, which holds
+// repositories, manifests, tags, referrer edges, which blobs each repository may read, and
+// upload sessions, every change one transaction; and a blobstore.Store, which holds blob
+// bytes by digest, each verified before it becomes visible. So a manifest PUT with its tags,
+// a tag move, a delete or an upload completion is seen whole or not at all, and no race
+// between requests can leave a tag pointing at nothing. Open gives the embedded default:
+// SQLite and the filesystem under one folder (open.go draws the tree).
 //
-//	ROOT/
-//	├── _pool/                      blobs shared by all repositories (layout.Pool)
-//	│   ├── .ingest/                temp files of single-request pushes
-//	│   └── sha256/<hex>, sha512/<hex>
-//	├── _uploads/<session-id>       upload sessions in progress (hashed while written);
-//	│                               renamed into _pool when complete, removed after the TTL
-//	└── <repository name>/          one OCI image layout per repository, e.g. eo/products/
-//	    ├── oci-layout, index.json  tags are ref.name annotations; untagged manifests listed
-//	    └── blobs/<alg>/<hex>       hard links into _pool
-//
-// The spec has no repository delete, so a repository lives while it holds something: after a
-// manifest, tag or blob DELETE that leaves it with no manifest listed, no blob and no
-// repository beneath it, its folder is removed, and so are parent folders that are not
-// repositories (or are empty repositories) and became empty; ROOT, _pool and _uploads never
-// are. Pool blobs stay until the TTL sweep. A per-repository lock orders this against pushes,
-// mounts and upload completions into the same repository, which recreate it (prune.go).
-//
-// Names starting with "_" or "." can never be repository names (the spec's name grammar starts
-// every path component with [a-z0-9]); "blobs", "index.json" and "oci-layout" are refused as
-// any component after the first, since they would collide with a parent repository's layout.
+// A repository exists while it holds a manifest or a blob link; the spec has no repository
+// delete, so one is dropped when deletes leave it empty and comes back with the next push.
+// Garbage (blobs no manifest references, stale upload sessions) is collected online (gc.go).
 package registry

@@ -9,6 +9,9 @@ import (
 
 	"oras.land/oras-go/v2/content"
 	"oras.land/oras-go/v2/errdef"
+
+	"github.com/eopack/eopack/blobstore"
+	"github.com/eopack/eopack/metadata"
 )
 
 // Code is an error code of the distribution spec
@@ -72,10 +75,11 @@ var (
 	ErrUnsupported         = errors.New("the operation is unsupported")
 )
 
-// errorCodes is the one table from errors to codes; the first match wins. status, when set,
-// replaces the code's registered status where the spec requires another one for that case
-// (413 for an oversized manifest, 416 for an out-of-order chunk) while the body keeps a code
-// from the spec's list.
+// errorCodes is the one table from errors (the handler's and the storage's) to codes; the
+// first match wins. status, when set, replaces the code's registered status where another
+// one is required for that case (413 for an oversized manifest, 416 for an out-of-order
+// chunk, 400 for a manifest naming a missing blob, as distribution and Docker's registry API
+// answer) while the body keeps a code from the spec's list.
 var errorCodes = []struct {
 	err    error
 	code   Code
@@ -94,9 +98,20 @@ var errorCodes = []struct {
 	{content.ErrTrailingData, CodeSizeInvalid, 0},
 	{io.ErrUnexpectedEOF, CodeSizeInvalid, 0},
 	{ErrManifestTooLarge, CodeSizeInvalid, http.StatusRequestEntityTooLarge},
-	{ErrManifestBlobUnknown, CodeManifestBlobUnknown, 0},
+	{ErrManifestBlobUnknown, CodeManifestBlobUnknown, http.StatusBadRequest},
+	{metadata.ErrReferenceMissing, CodeManifestBlobUnknown, http.StatusBadRequest},
 	{ErrManifestInvalid, CodeManifestInvalid, 0},
+	{metadata.ErrManifestInvalid, CodeManifestInvalid, 0},
 	{ErrManifestUnknown, CodeManifestUnknown, 0},
+	{metadata.ErrManifestUnknown, CodeManifestUnknown, 0},
+	{metadata.ErrNameUnknown, CodeNameUnknown, 0},
+	{metadata.ErrBlobUnknown, CodeBlobUnknown, 0},
+	{blobstore.ErrNotFound, CodeBlobUnknown, 0},
+	{metadata.ErrUploadUnknown, CodeBlobUploadUnknown, 0},
+	{blobstore.ErrUploadGone, CodeBlobUploadUnknown, 0},
+	{metadata.ErrConflict, CodeBlobUploadInvalid, http.StatusRequestedRangeNotSatisfiable},
+	{blobstore.ErrDigestMismatch, CodeDigestInvalid, 0},
+	{blobstore.ErrSizeMismatch, CodeSizeInvalid, 0},
 	{ErrUnauthorized, CodeUnauthorized, 0},
 	{ErrDenied, CodeDenied, 0},
 	{ErrUnsupported, CodeUnsupported, 0},

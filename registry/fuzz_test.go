@@ -69,11 +69,12 @@ func FuzzBlobRange(f *testing.F) {
 	for _, s := range []string{"bytes=0-3", "bytes=-2", "bytes=5-", "bytes=0-1,3-4", "bytes=9-1", "items=0-1", ""} {
 		f.Add(s)
 	}
-	fs, err := NewFS(f.TempDir())
+	st, err := Open(f.Context(), f.TempDir(), io.Discard)
 	if err != nil {
 		f.Fatal(err)
 	}
-	h := New(fs, Options{})
+	f.Cleanup(func() { st.Close() })
+	h := New(st, Options{})
 	data := []byte("0123456789")
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, httptest.NewRequest("POST", "/v2/r/blobs/uploads/?digest=sha256:84d89877f0d4041efb6bf91a16f0248f2fd573e6af05c19f96bedb9f882f7882", bytes.NewReader(data)))

@@ -20,16 +20,16 @@ type Options struct {
 	Log *log.Logger
 }
 
-// Handler serves the distribution spec over FS storage.
+// Handler serves the distribution spec over a Storage.
 type Handler struct {
-	fs    *FS
+	st    *Storage
 	opt   Options
 	table map[kind]map[string]handlerFunc
 }
 
-// New returns the registry handler for storage fs.
-func New(fs *FS, opt Options) *Handler {
-	h := &Handler{fs: fs, opt: opt}
+// New returns the registry handler for storage st.
+func New(st *Storage, opt Options) *Handler {
+	h := &Handler{st: st, opt: opt}
 	h.table = map[kind]map[string]handlerFunc{
 		kindBase:      {http.MethodGet: h.base},
 		kindCatalog:   {http.MethodGet: h.catalog},
@@ -103,62 +103,53 @@ func writeJSON(w http.ResponseWriter, r *http.Request, status int, contentType s
 	return nil
 }
 
-// page applies the n and last query parameters to a sorted list and sets the Link header for
-// the next page (https://github.com/opencontainers/distribution-spec/blob/v1.1.1/spec.md#listing-tags).
-func page(w http.ResponseWriter, r *http.Request, all []string) ([]string, error) {
+// pageQuery reads the n and last query parameters of a list endpoint
+// (https://github.com/opencontainers/distribution-spec/blob/v1.1.1/spec.md#listing-tags):
+// limit is n+1 so one more than a page tells whether there is a next one; an n that is not
+// a count is ignored (limit -1: all).
+func pageQuery(r *http.Request) (last string, n, limit int) {
 	q := r.URL.Query()
-	last := q.Get("last")
-	out := make([]string, 0, len(all))
-	for _, s := range all {
-		if last == "" || s > last {
-			out = append(out, s)
-		}
+	last, n, limit = q.Get("last"), -1, -1
+	if v, err := strconv.Atoi(q.Get("n")); err == nil && v >= 0 {
+		n, limit = v, v+1
 	}
-	if ns := q.Get("n"); ns != "" {
-		n, err := strconv.Atoi(ns)
-		if err == nil && n >= 0 && n < len(out) { // an n that is not a count is ignored
-			out = out[:n]
-			if n > 0 {
-				next := url.Values{"n": {ns}, "last": {out[n-1]}}
-				w.Header().Set("Link", fmt.Sprintf("<%s?%s>; rel=\"next\"", r.URL.Path, next.Encode()))
-			}
-		}
+	return last, n, limit
+}
+
+// pageOut cuts a list read with pageQuery's limit to n and, if more follow, sets the Link
+// header for the next page.
+func pageOut(w http.ResponseWriter, r *http.Request, list []string, n int) []string {
+	if list == nil {
+		list = []string{}
 	}
-	return out, nil
+	if n < 0 || len(list) <= n {
+		return list
+	}
+	list = list[:n]
+	if n > 0 {
+		next := url.Values{"n": {strconv.Itoa(n)}, "last": {list[n-1]}}
+		w.Header().Set("Link", fmt.Sprintf("<%s?%s>; rel=\"next\"", r.URL.Path, next.Encode()))
+	}
+	return list
 }
 
 func (h *Handler) catalog(w http.ResponseWriter, r *http.Request, _ route) error {
-	names, err := h.fs.Catalog(r.Context())
+	last, n, limit := pageQuery(r)
+	names, err := h.st.Meta.Repositories(r.Context(), last, limit)
 	if err != nil {
 		return err
 	}
-	names, err = page(w, r, names)
-	if err != nil {
-		return err
-	}
+	names = pageOut(w, r, names, n)
 	return writeJSON(w, r, http.StatusOK, "application/json", map[string][]string{"repositories": names})
 }
 
 func (h *Handler) tags(w http.ResponseWriter, r *http.Request, rt route) error {
-	repo, err := h.fs.Repo(rt.name, false)
+	last, n, limit := pageQuery(r)
+	tags, err := h.st.Meta.Tags(r.Context(), rt.name, last, limit)
 	if err != nil {
 		return err
 	}
-	var tags []string
-	if err := repo.Tags(r.Context(), "", func(ts []string) error {
-		for _, t := range ts {
-			if validTag(t) { // a layout may also hold ref.names such as "eo/products:v1"
-				tags = append(tags, t)
-			}
-		}
-		return nil
-	}); err != nil {
-		return err
-	}
-	tags, err = page(w, r, tags)
-	if err != nil {
-		return err
-	}
+	tags = pageOut(w, r, tags, n)
 	return writeJSON(w, r, http.StatusOK, "application/json", struct {
 		Name string   `json:"name"`
 		Tags []string `json:"tags"`

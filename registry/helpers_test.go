@@ -18,20 +18,22 @@ import (
 type testRegistry struct {
 	t    *testing.T
 	srv  *httptest.Server
-	fs   *FS
+	st   *Storage
+	root string
 	user string
 	pass string
 }
 
 func newTestRegistry(t *testing.T, opt Options) *testRegistry {
 	t.Helper()
-	fs, err := NewFS(t.TempDir())
+	root := t.TempDir()
+	st, err := Open(t.Context(), root, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(New(fs, opt))
-	t.Cleanup(srv.Close)
-	return &testRegistry{t: t, srv: srv, fs: fs}
+	srv := httptest.NewServer(New(st, opt))
+	t.Cleanup(func() { srv.Close(); st.Close() })
+	return &testRegistry{t: t, srv: srv, st: st, root: root}
 }
 
 type resp struct {

@@ -1,60 +1,48 @@
 package registry
 
 import (
-	"bytes"
 	"errors"
 	"io"
 	"mime"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/opencontainers/go-digest"
 	specs "github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
-	"oras.land/oras-go/v2/errdef"
 
-	"github.com/eopack/eopack/layout"
+	"github.com/eopack/eopack/metadata"
 )
 
 // MaxManifestSize is the largest manifest accepted (the spec's suggested 4 MiB); larger → 413.
 const MaxManifestSize = 4 << 20
 
-// resolveManifest finds manifest ref (tag or digest) of repository name.
-func (h *Handler) resolveManifest(r *http.Request, rt route) (*layout.Store, ocispec.Descriptor, error) {
-	if !validTag(rt.ref) {
-		if _, err := parseDigest(rt.ref); err != nil {
-			return nil, ocispec.Descriptor{}, errf(ErrManifestUnknown, "%q is neither a tag nor a digest", rt.ref)
-		}
+// checkReference accepts a tag or a digest as a manifest reference.
+func checkReference(ref string) error {
+	if validTag(ref) {
+		return nil
 	}
-	repo, err := h.fs.Repo(rt.name, false)
-	if errors.Is(err, ErrNameUnknown) {
-		return nil, ocispec.Descriptor{}, errf(ErrManifestUnknown, "%s:%s", rt.name, rt.ref)
-	} else if err != nil {
-		return nil, ocispec.Descriptor{}, err
+	if _, err := parseDigest(ref); err != nil {
+		return errf(ErrManifestUnknown, "%q is neither a tag nor a digest", ref)
 	}
-	d, err := repo.Resolve(r.Context(), rt.ref)
-	if errors.Is(err, errdef.ErrNotFound) {
-		return nil, ocispec.Descriptor{}, errf(ErrManifestUnknown, "%s:%s", rt.name, rt.ref)
-	}
-	return repo, d, err
+	return nil
 }
 
+// getManifest serves a manifest by tag or digest. Only manifests pushed as manifests are
+// found: a blob is never parsed as one.
 func (h *Handler) getManifest(w http.ResponseWriter, r *http.Request, rt route) error {
-	repo, d, err := h.resolveManifest(r, rt)
+	if err := checkReference(rt.ref); err != nil {
+		return err
+	}
+	m, err := h.st.Meta.Manifest(r.Context(), rt.name, rt.ref)
 	if err != nil {
 		return err
 	}
-	f, fi, err := openContent(repo, d.Digest, ErrManifestUnknown)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	contentHeaders(w, d.Digest, d.MediaType)
-	w.Header().Set("Content-Length", strconv.FormatInt(fi.Size(), 10))
+	contentHeaders(w, m.Digest, m.MediaType)
+	w.Header().Set("Content-Length", strconv.Itoa(len(m.Body)))
 	w.WriteHeader(http.StatusOK)
 	if r.Method != http.MethodHead {
-		io.Copy(w, f)
+		w.Write(m.Body)
 	}
 	return nil
 }
@@ -92,45 +80,25 @@ func (h *Handler) putManifest(w http.ResponseWriter, r *http.Request, rt route) 
 			return errf(ErrDigestInvalid, "manifest is %s, not %s", d, refDigest)
 		}
 	}
-	defer h.fs.lockRepo(rt.name, false)()
-	repo, err := h.fs.Repo(rt.name, false)
-	if err != nil && !errors.Is(err, ErrNameUnknown) {
-		return err
-	}
-	m, err := checkManifest(r, repo, mediaType, body) // repo nil: a new repository holds nothing
+	p, err := metadata.ParseManifest(mediaType, d, body)
 	if err != nil {
 		return err
 	}
-	if repo == nil {
-		if repo, err = h.fs.Repo(rt.name, true); err != nil {
-			return err
-		}
-	}
-	h.fs.beforeWrite(rt.name)
-	desc := ocispec.Descriptor{MediaType: m.MediaType, Digest: d, Size: int64(len(body))}
+	p.Repo = rt.name
 	if refDigest == "" {
 		tags = append([]string{rt.ref}, tags...)
 	}
-	if len(tags) == 0 {
-		err = repo.Push(r.Context(), desc, bytes.NewReader(body))
-	} else {
-		err = repo.PushReference(r.Context(), desc, bytes.NewReader(body), tags[0])
-	}
-	if err != nil && !errors.Is(err, errdef.ErrAlreadyExists) {
+	p.Tags = tags
+	if err := h.st.Meta.PutManifest(r.Context(), p); err != nil {
 		return err
 	}
-	for i, t := range tags {
-		if i > 0 {
-			if err := repo.Tag(r.Context(), desc, t); err != nil {
-				return err
-			}
-		}
-		if refDigest != "" {
+	if refDigest != "" {
+		for _, t := range tags {
 			w.Header().Add("OCI-Tag", t)
 		}
 	}
-	if m.Subject != nil {
-		w.Header().Set("OCI-Subject", m.Subject.Digest.String())
+	if p.Manifest.Subject != "" {
+		w.Header().Set("OCI-Subject", p.Manifest.Subject.String())
 	}
 	w.Header().Set("Location", "/v2/"+rt.name+"/manifests/"+d.String())
 	w.Header().Set("Docker-Content-Digest", d.String())
@@ -139,30 +107,21 @@ func (h *Handler) putManifest(w http.ResponseWriter, r *http.Request, rt route) 
 	return nil
 }
 
+// deleteManifest deletes a tag (its manifest stays) or a manifest by digest (with its tags).
 func (h *Handler) deleteManifest(w http.ResponseWriter, r *http.Request, rt route) error {
-	if err := h.deleteManifestLocked(r, rt); err != nil {
+	if err := checkReference(rt.ref); err != nil {
 		return err
 	}
-	h.prune(r, rt.name)
-	return empty(w, http.StatusAccepted)
-}
-
-// deleteManifestLocked deletes the manifest (or only the tag) under the repository's lock.
-func (h *Handler) deleteManifestLocked(r *http.Request, rt route) error {
-	defer h.fs.lockRepo(rt.name, false)()
-	repo, d, err := h.resolveManifest(r, rt)
+	var err error
+	if validTag(rt.ref) {
+		err = h.st.Meta.DeleteTag(r.Context(), rt.name, rt.ref)
+	} else {
+		err = h.st.Meta.DeleteManifest(r.Context(), rt.name, digest.Digest(rt.ref))
+	}
 	if err != nil {
 		return err
 	}
-	if validTag(rt.ref) {
-		err = repo.Untag(r.Context(), rt.ref)
-	} else {
-		err = repo.Delete(r.Context(), d)
-	}
-	if errors.Is(err, errdef.ErrNotFound) {
-		return errf(ErrManifestUnknown, "%s:%s", rt.name, rt.ref)
-	}
-	return err
+	return empty(w, http.StatusAccepted)
 }
 
 func (h *Handler) referrers(w http.ResponseWriter, r *http.Request, rt route) error {
@@ -171,15 +130,14 @@ func (h *Handler) referrers(w http.ResponseWriter, r *http.Request, rt route) er
 		return err
 	}
 	artifactType := r.URL.Query().Get("artifactType")
-	list := []ocispec.Descriptor{}
-	repo, err := h.fs.Repo(rt.name, false)
-	switch {
-	case err == nil:
-		if list, err = repo.Referrers(r.Context(), d, artifactType); err != nil {
-			return err
-		}
-	case !errors.Is(err, ErrNameUnknown):
+	refs, err := h.st.Meta.Referrers(r.Context(), rt.name, d, artifactType)
+	if err != nil && !errors.Is(err, metadata.ErrNameUnknown) {
 		return err
+	}
+	list := make([]ocispec.Descriptor, 0, len(refs))
+	for _, x := range refs {
+		list = append(list, ocispec.Descriptor{MediaType: x.MediaType, ArtifactType: x.ArtifactType,
+			Digest: x.Digest, Size: x.Size, Annotations: x.Annotations})
 	}
 	if artifactType != "" {
 		w.Header().Set("OCI-Filters-Applied", "artifactType")
@@ -187,9 +145,4 @@ func (h *Handler) referrers(w http.ResponseWriter, r *http.Request, rt route) er
 	return writeJSON(w, r, http.StatusOK, ocispec.MediaTypeImageIndex, ocispec.Index{
 		Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageIndex, Manifests: list,
 	})
-}
-
-// isForeign reports whether a layer need not be pushed (non-distributable or foreign).
-func isForeign(mediaType string) bool {
-	return strings.Contains(mediaType, "nondistributable") || strings.Contains(mediaType, ".foreign.")
 }

@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"math/big"
 	"net"
 	"net/http"
@@ -29,9 +28,10 @@ import (
 	"golang.org/x/crypto/bcrypt"
 	"oras.land/oras-go/v2/content"
 	"oras.land/oras-go/v2/errdef"
-)
 
-func osDirFS(dir string) fs.FS { return os.DirFS(dir) }
+	"github.com/eopack/eopack/blobstore"
+	"github.com/eopack/eopack/metadata"
+)
 
 func nlink(t *testing.T, path string) uint64 {
 	t.Helper()
@@ -62,7 +62,18 @@ func TestErrorTable(t *testing.T) {
 		{content.ErrTrailingData, 400, "SIZE_INVALID"},
 		{io.ErrUnexpectedEOF, 400, "SIZE_INVALID"},
 		{ErrManifestTooLarge, 413, "SIZE_INVALID"},
-		{ErrManifestBlobUnknown, 404, "MANIFEST_BLOB_UNKNOWN"},
+		{ErrManifestBlobUnknown, 400, "MANIFEST_BLOB_UNKNOWN"},
+		{&metadata.MissingError{Digest: digest.FromString("x")}, 400, "MANIFEST_BLOB_UNKNOWN"},
+		{metadata.ErrManifestInvalid, 400, "MANIFEST_INVALID"},
+		{metadata.ErrManifestUnknown, 404, "MANIFEST_UNKNOWN"},
+		{metadata.ErrNameUnknown, 404, "NAME_UNKNOWN"},
+		{metadata.ErrBlobUnknown, 404, "BLOB_UNKNOWN"},
+		{metadata.ErrUploadUnknown, 404, "BLOB_UPLOAD_UNKNOWN"},
+		{metadata.ErrConflict, 416, "BLOB_UPLOAD_INVALID"},
+		{blobstore.ErrNotFound, 404, "BLOB_UNKNOWN"},
+		{blobstore.ErrUploadGone, 404, "BLOB_UPLOAD_UNKNOWN"},
+		{blobstore.ErrDigestMismatch, 400, "DIGEST_INVALID"},
+		{blobstore.ErrSizeMismatch, 400, "SIZE_INVALID"},
 		{ErrManifestInvalid, 400, "MANIFEST_INVALID"},
 		{ErrManifestUnknown, 404, "MANIFEST_UNKNOWN"},
 		{ErrUnauthorized, 401, "UNAUTHORIZED"},
@@ -128,9 +139,16 @@ func TestSweepRemovesStaleUploads(t *testing.T) {
 	tr := newTestRegistry(t, Options{})
 	loc := tr.do("POST", "/v2/eo/products/blobs/uploads/", nil).header.Get("Location")
 	tr.do("PATCH", loc, []byte("partial"))
-	tr.fs.Sweep(-1) // everything is older than a negative TTL
+	if rep, err := tr.st.GC(t.Context(), time.Hour, false); err != nil || rep.Sessions != 0 {
+		t.Fatalf("gc within the grace period: %v %v", rep, err)
+	}
+	expect(t, "fresh session", tr.do("GET", loc, nil), http.StatusNoContent, "")
+	rep, err := tr.st.GC(t.Context(), -time.Second, false) // everything is older than a negative grace
+	if err != nil || rep.Sessions != 1 || rep.SessionBytes != int64(len("partial")) {
+		t.Fatalf("gc: %v %v", rep, err)
+	}
 	expect(t, "stale session", tr.do("GET", loc, nil), http.StatusNotFound, "BLOB_UPLOAD_UNKNOWN")
-	if ents, _ := os.ReadDir(filepath.Join(tr.fs.Root(), "_uploads")); len(ents) != 0 {
+	if ents, _ := os.ReadDir(filepath.Join(tr.root, "_blobs", ".uploads")); len(ents) != 0 {
 		t.Fatalf("%d session files left", len(ents))
 	}
 }
@@ -161,8 +179,11 @@ func TestConcurrentUploadsOfOneBlob(t *testing.T) {
 			t.Fatalf("r%d: %d, %d bytes", i, r.status, len(r.body))
 		}
 	}
-	if n := nlink(t, filepath.Join(tr.fs.Root(), "_pool/sha256", d.Encoded())); n != 4 {
-		t.Fatalf("pool file has %d links, want 4", n)
+	if n := nlink(t, filepath.Join(tr.root, "_blobs/sha256", d.Encoded()[:2], d.Encoded())); n != 1 {
+		t.Fatalf("blob file has %d links, want 1", n)
+	}
+	if ents, _ := os.ReadDir(filepath.Join(tr.root, "_blobs", ".uploads")); len(ents) != 0 {
+		t.Fatalf("%d session files left", len(ents))
 	}
 }
 

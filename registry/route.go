@@ -37,21 +37,11 @@ var (
 // maxNameLength bounds a repository name (the spec allows 255 characters with the host).
 const maxNameLength = 255
 
-// reservedComponents would collide with a parent repository's layout files.
-var reservedComponents = map[string]bool{"blobs": true, "index.json": true, "oci-layout": true}
-
-// validName reports whether name is a repository name this registry accepts.
+// validName reports whether name is a repository name this registry accepts: any name of
+// the spec's grammar, "blobs" or "manifests" components included (routes are parsed from the
+// end of the path).
 func validName(name string) bool {
-	if len(name) > maxNameLength || !nameRE.MatchString(name) {
-		return false
-	}
-	parts := strings.Split(name, "/")
-	for _, p := range parts[1:] {
-		if reservedComponents[p] {
-			return false
-		}
-	}
-	return true
+	return len(name) <= maxNameLength && nameRE.MatchString(name)
 }
 
 func validTag(tag string) bool { return tagRE.MatchString(tag) }

@@ -13,18 +13,26 @@ import (
 
 // Config is what `eopack serve` runs with.
 type Config struct {
-	Addr      string // listen address, e.g. 127.0.0.1:5000
-	Root      string // storage folder
-	Htpasswd  string // bcrypt htpasswd file; empty: no auth
-	Private   bool   // require auth to pull too
-	TLSCert   string // with TLSKey: serve HTTPS
-	TLSKey    string
-	UploadTTL time.Duration // upload sessions untouched this long are removed
-	Log       io.Writer     // server log (errors, start and stop)
+	Addr       string        // listen address, e.g. 127.0.0.1:5000
+	Root       string        // storage folder
+	Htpasswd   string        // bcrypt htpasswd file; empty: no auth
+	Private    bool          // require auth to pull too
+	TLSCert    string        // with TLSKey: serve HTTPS
+	TLSKey     string
+	UploadTTL  time.Duration // grace period: upload sessions untouched and unused blobs this old are collected
+	GCInterval time.Duration // how often garbage is collected online; 0: never
+	MaxConns   int           // open connections at most (0: from the file-descriptor limit)
+	Log        io.Writer     // server log (errors, start and stop)
 }
 
-// ShutdownTimeout is how long requests in flight may take to finish after ctx is cancelled.
-const ShutdownTimeout = 30 * time.Second
+// Timeouts of the HTTP server. Bodies have no deadline (a large blob may take long), but a
+// connection must send its request header in time and may idle only so long between requests.
+const (
+	ReadHeaderTimeout = 10 * time.Second
+	IdleTimeout       = 2 * time.Minute
+	// ShutdownTimeout is how long requests in flight may take to finish after ctx is cancelled.
+	ShutdownTimeout = 30 * time.Second
+)
 
 // Serve runs the registry until ctx is cancelled, then shuts down gracefully: it stops
 // accepting connections and lets requests in flight finish (up to ShutdownTimeout). ready, if
@@ -43,42 +51,48 @@ func Serve(ctx context.Context, cfg Config, ready func(addr string)) error {
 		cfg.Log = io.Discard
 	}
 	logger := log.New(cfg.Log, "", log.LstdFlags)
-	fs, err := NewFS(cfg.Root)
-	if err != nil {
-		return fmt.Errorf("storage %s: %w", cfg.Root, err)
-	}
 	opt := Options{Private: cfg.Private, Log: logger}
 	if cfg.Htpasswd != "" {
+		var err error
 		if opt.Auth, err = LoadHtpasswd(cfg.Htpasswd); err != nil {
 			return fmt.Errorf("--htpasswd: %w", err)
 		}
 	}
-	fs.Sweep(cfg.UploadTTL)
+	st, err := Open(ctx, cfg.Root, cfg.Log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
 	}
+	guard := newConnGuard(ln, cfg.MaxConns)
 	srv := &http.Server{
-		Handler:           New(fs, opt),
-		ReadHeaderTimeout: 30 * time.Second,
+		Handler:           New(st, opt),
+		ReadHeaderTimeout: ReadHeaderTimeout,
+		IdleTimeout:       IdleTimeout,
+		ConnState:         guard.track,
 		ErrorLog:          logger,
 	}
 	bg, stopBg := context.WithCancel(context.Background())
 	defer stopBg()
-	go fs.cleanupLoop(bg, cfg.UploadTTL)
+	if cfg.GCInterval > 0 {
+		go st.gcLoop(bg, cfg.GCInterval, cfg.UploadTTL, logger.Printf)
+	}
 	errc := make(chan error, 1)
 	go func() {
 		if cfg.TLSCert != "" {
-			errc <- srv.ServeTLS(ln, cfg.TLSCert, cfg.TLSKey)
+			errc <- srv.ServeTLS(guard, cfg.TLSCert, cfg.TLSKey)
 		} else {
-			errc <- srv.Serve(ln)
+			errc <- srv.Serve(guard)
 		}
 	}()
 	scheme := "http"
 	if cfg.TLSCert != "" {
 		scheme = "https"
 	}
-	logger.Printf("eopack registry serving %s://%s from %s", scheme, ln.Addr(), cfg.Root)
+	logger.Printf("eopack registry serving %s://%s from %s (at most %d connections)", scheme, ln.Addr(), cfg.Root, guard.max)
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
@@ -91,8 +105,8 @@ func Serve(ctx context.Context, cfg Config, ready func(addr string)) error {
 	sctx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
-		// Requests still running (e.g. a stalled upload) are cut; their sessions stay on
-		// disk and can be resumed after a restart.
+		// Requests still running (e.g. a stalled upload) are cut; their sessions stay in
+		// the metadata and can be resumed after a restart.
 		logger.Printf("requests still running after %s, closing them: %v", ShutdownTimeout, err)
 		srv.Close()
 	}

@@ -2,138 +2,90 @@ package registry
 
 import (
 	"context"
-	"errors"
-	"io/fs"
+	"encoding/hex"
+	"crypto/rand"
+	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
-	"strings"
 	"sync"
-	"time"
 
-	"github.com/eopack/eopack/layout"
-	"oras.land/oras-go/v2/errdef"
+	"github.com/eopack/eopack/blobstore"
+	"github.com/eopack/eopack/metadata"
 )
 
-// FS is the registry's storage: one OCI layout per repository under root, blobs in a shared
-// pool, upload sessions in root/_uploads (see the package comment for the tree).
-type FS struct {
-	root    string
-	pool    *layout.Pool
-	uploads *uploads
+// Storage is what the handler serves from: the metadata store (what exists and who may read
+// it) and the blob store (the bytes). The handler never touches SQL or files directly.
+type Storage struct {
+	Meta  metadata.Store
+	Blobs blobstore.Store
 
-	mu    sync.Mutex // guards repos and every creation or removal of a repository's folder
-	repos map[string]*layout.Store
-
-	locksMu sync.Mutex
-	locks   map[string]*repoLock
-
-	testHookWrite func(name string) // tests widen the window between opening and writing
+	sessMu sync.Mutex
+	sess   map[string]*sessionLock // in-process exclusion of requests writing one upload session
 }
 
-// NewFS opens (creating if needed) registry storage at root.
-func NewFS(root string) (*FS, error) {
-	pool, err := layout.OpenPool(filepath.Join(root, "_pool"))
-	if err != nil {
-		return nil, err
-	}
-	up, err := newUploads(filepath.Join(root, "_uploads"))
-	if err != nil {
-		return nil, err
-	}
-	return &FS{root: root, pool: pool, uploads: up, repos: map[string]*layout.Store{},
-		locks: map[string]*repoLock{}}, nil
+// NewStorage serves meta and blobs.
+func NewStorage(meta metadata.Store, blobs blobstore.Store) *Storage {
+	return &Storage{Meta: meta, Blobs: blobs, sess: map[string]*sessionLock{}}
 }
 
-// Root is the storage folder.
-func (f *FS) Root() string { return f.root }
+// Close closes the metadata store.
+func (s *Storage) Close() error { return s.Meta.Close() }
 
-// Repo opens repository name. Without create, a repository that does not exist yet wraps
-// ErrNameUnknown.
-func (f *FS) Repo(name string, create bool) (*layout.Store, error) {
-	if !validName(name) {
-		return nil, errf(ErrNameInvalid, "%q", name)
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if s, ok := f.repos[name]; ok {
-		return s, nil
-	}
-	s, err := layout.OpenWith(f.dir(name), layout.Options{Pool: f.pool, NoCreate: !create})
-	if errors.Is(err, errdef.ErrNotFound) {
-		return nil, errf(ErrNameUnknown, "%s", name)
-	}
-	if err != nil {
-		return nil, err
-	}
-	f.repos[name] = s
-	return s, nil
+type sessionLock struct {
+	mu    sync.Mutex
+	users int
 }
 
-func (f *FS) dir(name string) string { return filepath.Join(f.root, filepath.FromSlash(name)) }
-
-// beforeWrite runs between a write request opening repository name and writing into it.
-func (f *FS) beforeWrite(name string) {
-	if f.testHookWrite != nil {
-		f.testHookWrite(name)
+// lockSession takes upload session id's lock if no other request holds it; ok is false if
+// one does (a client must not write two chunks of one session at once).
+func (s *Storage) lockSession(id string) (unlock func(), ok bool) {
+	s.sessMu.Lock()
+	l := s.sess[id]
+	if l == nil {
+		l = &sessionLock{}
+		s.sess[id] = l
 	}
-}
-
-// Catalog lists the repositories (folders holding an oci-layout file), sorted.
-func (f *FS) Catalog(ctx context.Context) ([]string, error) {
-	var names []string
-	err := filepath.WalkDir(f.root, func(path string, e fs.DirEntry, err error) error {
-		if err != nil {
-			if path == f.root {
-				return err
-			}
-			return nil
+	l.users++
+	s.sessMu.Unlock()
+	release := func() {
+		s.sessMu.Lock()
+		if l.users--; l.users == 0 {
+			delete(s.sess, id)
 		}
-		if !e.IsDir() {
-			return nil
-		}
-		base := e.Name()
-		if path != f.root && (strings.HasPrefix(base, "_") || strings.HasPrefix(base, ".") || base == "blobs") {
-			return filepath.SkipDir
-		}
-		if path != f.root && layout.IsLayout(path) {
-			rel, _ := filepath.Rel(f.root, path)
-			if name := filepath.ToSlash(rel); validName(name) {
-				names = append(names, name)
-			}
-		}
-		return ctx.Err()
-	})
-	sort.Strings(names)
-	return names, err
-}
-
-// Sweep removes upload sessions and pool temp files older than ttl and pool blobs no
-// repository links to any more.
-func (f *FS) Sweep(ttl time.Duration) {
-	f.uploads.sweep(ttl)
-	f.pool.Sweep(ttl)
-}
-
-// cleanupLoop sweeps every interval until ctx is done.
-func (f *FS) cleanupLoop(ctx context.Context, ttl time.Duration) {
-	interval := min(ttl/2, time.Minute)
-	if interval <= 0 {
-		interval = time.Second
+		s.sessMu.Unlock()
 	}
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			f.Sweep(ttl)
-		}
+	if !l.mu.TryLock() {
+		release()
+		return nil, false
 	}
+	return func() { l.mu.Unlock(); release() }, true
 }
 
-func fileExists(path string) bool {
-	_, err := os.Stat(path)
+// newUploadID is 16 random bytes in hex.
+func newUploadID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func validUploadID(id string) bool {
+	if len(id) != 32 {
+		return false
+	}
+	_, err := hex.DecodeString(id)
 	return err == nil
 }
+
+// ensureDir creates dir (and parents) for a storage root.
+func ensureDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("storage %s: %w", dir, err)
+	}
+	return nil
+}
+
+// paths of the default embedded storage under --root.
+func dbPath(root string) string    { return filepath.Join(root, "eopack.db") }
+func blobsPath(root string) string { return filepath.Join(root, "_blobs") }
+
+var _ = context.Background

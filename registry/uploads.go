@@ -2,204 +2,354 @@ package registry
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"fmt"
+	"encoding"
+	"errors"
 	"hash"
 	"io"
-	"os"
-	"path/filepath"
-	"sync"
-	"time"
+	"net/http"
+	"strconv"
+	"strings"
 
 	"github.com/opencontainers/go-digest"
 
-	"github.com/eopack/eopack/layout"
+	"github.com/eopack/eopack/blobstore"
+	"github.com/eopack/eopack/metadata"
 )
 
-// uploads tracks blob upload sessions. Each session is one file in dir, hashed while it is
-// written so completion needs no second read (unless the session was resumed after a restart,
-// or the final digest uses another algorithm than the one chosen at the first byte: sha256
-// unless the first write already named the digest).
-type uploads struct {
-	dir string
-	mu  sync.Mutex
-	m   map[string]*upload
-}
+// Upload sessions live in the metadata store (repository, acknowledged size, hash state,
+// the blob store's state) and their bytes in the blob store, so a session survives a
+// restart and any server sharing the stores can take its next request. A chunk is
+// acknowledged only once the metadata records the new size: bytes of a chunk that failed or
+// was refused are cut off by the next write, never appended. Completion checks the hash,
+// moves the bytes under the digest and records the blob in one step per store, in an order
+// that a crash at any point leaves either the session (retry the PUT) or the blob.
 
-type upload struct {
-	mu   sync.Mutex // held for the whole of a request on the session
-	id   string
-	repo string
-	path string
-	size int64
-	h    hash.Hash // nil: state unknown, re-hash the file on completion
-	alg  digest.Algorithm
-	gone bool // completed or cancelled
-}
-
-func newUploads(dir string) (*uploads, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
+// session reads upload id of repository name; another repository's session is unknown.
+func (h *Handler) session(ctx context.Context, rt route) (metadata.Upload, error) {
+	if !validUploadID(rt.ref) {
+		return metadata.Upload{}, errf(ErrUploadUnknown, "upload %q", rt.ref)
 	}
-	return &uploads{dir: dir, m: map[string]*upload{}}, nil
-}
-
-// start creates an empty session for repo.
-func (us *uploads) start(repo string) (*upload, error) {
-	var b [16]byte
-	rand.Read(b[:])
-	id := hex.EncodeToString(b[:])
-	path := filepath.Join(us.dir, id)
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+	u, err := h.st.Meta.Upload(ctx, rt.ref)
 	if err != nil {
-		return nil, err
+		return u, err
 	}
-	f.Close()
-	up := &upload{id: id, repo: repo, path: path}
-	us.mu.Lock()
-	us.m[id] = up
-	us.mu.Unlock()
-	return up, nil
+	if u.Repo != rt.name {
+		return u, errf(ErrUploadUnknown, "upload %s", rt.ref)
+	}
+	return u, nil
 }
 
-func validUploadID(id string) bool {
-	if len(id) != 32 {
-		return false
+// lockedSession is session with the in-process lock for writing it; a session another
+// request is writing answers 416 with its acknowledged Range.
+func (h *Handler) lockedSession(w http.ResponseWriter, r *http.Request, rt route) (metadata.Upload, func(), error) {
+	u, err := h.session(r.Context(), rt)
+	if err != nil {
+		return u, nil, err
 	}
-	_, err := hex.DecodeString(id)
-	return err == nil
-}
-
-// acquire finds session id of repo and locks it; release with up.mu.Unlock. A session file
-// left by an earlier run of the server is picked up again (its hash state is re-built at
-// completion).
-func (us *uploads) acquire(id, repo string) (*upload, error) {
-	if !validUploadID(id) {
-		return nil, errf(ErrUploadUnknown, "upload %q", id)
-	}
-	us.mu.Lock()
-	up, ok := us.m[id]
+	unlock, ok := h.st.lockSession(u.ID)
 	if !ok {
-		path := filepath.Join(us.dir, id)
-		fi, err := os.Stat(path)
-		if err != nil {
-			us.mu.Unlock()
-			return nil, errf(ErrUploadUnknown, "upload %s", id)
-		}
-		up = &upload{id: id, repo: repo, path: path, size: fi.Size()}
-		us.m[id] = up
+		w.Header().Set("Location", "/v2/"+rt.name+"/blobs/uploads/"+u.ID)
+		w.Header().Set("Range", rangeHeader(u.Size))
+		return u, nil, errf(ErrRangeInvalid, "upload %s is being written by another request", u.ID)
 	}
-	us.mu.Unlock()
-	up.mu.Lock()
-	if up.gone || up.repo != repo {
-		up.mu.Unlock()
-		return nil, errf(ErrUploadUnknown, "upload %s", id)
+	if u, err = h.session(r.Context(), rt); err != nil { // re-read under the lock
+		unlock()
+		return u, nil, err
 	}
-	return up, nil
+	return u, unlock, nil
 }
 
-// drop forgets a session and removes its file. up.mu is held.
-func (us *uploads) drop(up *upload) {
-	up.gone = true
-	os.Remove(up.path)
-	us.mu.Lock()
-	delete(us.m, up.id)
-	us.mu.Unlock()
+func (h *Handler) uploadStatus(w http.ResponseWriter, r *http.Request, rt route) error {
+	u, err := h.session(r.Context(), rt)
+	if err != nil {
+		return err
+	}
+	return uploadAccepted(w, rt.name, u.ID, u.Size, http.StatusNoContent)
 }
 
-// write appends r to the session, hashing while writing. alg names the digest algorithm to
-// hash with if this is the first data (empty: sha256). up.mu is held.
-func (up *upload) write(ctx context.Context, r io.Reader, alg digest.Algorithm) (int64, error) {
-	f, err := os.OpenFile(up.path, os.O_WRONLY|os.O_APPEND, 0)
+func (h *Handler) cancelUpload(w http.ResponseWriter, r *http.Request, rt route) error {
+	u, err := h.session(r.Context(), rt)
+	if err != nil {
+		return err
+	}
+	if err := h.st.Meta.DeleteUpload(r.Context(), u.ID); err != nil {
+		return err
+	}
+	h.st.Blobs.Abort(context.WithoutCancel(r.Context()), u.ID, u.BlobState)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// parseContentRange parses an upload chunk's Content-Range "start-end" (inclusive; a
+// "bytes " prefix and a "/total" suffix are tolerated).
+func parseContentRange(s string) (start, end int64, err error) {
+	v := strings.TrimPrefix(strings.TrimSpace(s), "bytes ")
+	v, _, _ = strings.Cut(v, "/")
+	a, b, ok := strings.Cut(v, "-")
+	if ok {
+		start, err = strconv.ParseInt(a, 10, 64)
+	}
+	if ok && err == nil {
+		end, err = strconv.ParseInt(b, 10, 64)
+	}
+	if !ok || err != nil || start < 0 || end < start {
+		return 0, 0, errf(ErrUploadInvalid, "Content-Range %q is not start-end", s)
+	}
+	return start, end, nil
+}
+
+// checkChunk validates a chunk's Content-Range against the session: garbage → 400, a range
+// not starting where the session ends → 416 with the session's Range and Location. want is
+// the chunk's length, or -1 if the request has no Content-Range.
+func checkChunk(w http.ResponseWriter, r *http.Request, rt route, u metadata.Upload) (want int64, err error) {
+	cr := r.Header.Get("Content-Range")
+	if cr == "" {
+		return -1, nil
+	}
+	start, end, err := parseContentRange(cr)
 	if err != nil {
 		return 0, err
 	}
-	defer f.Close()
-	if up.size == 0 {
-		if alg == "" || !alg.Available() {
-			alg = digest.SHA256
-		}
-		up.alg, up.h = alg, alg.Hash()
+	if start != u.Size {
+		w.Header().Set("Location", "/v2/"+rt.name+"/blobs/uploads/"+u.ID)
+		w.Header().Set("Range", rangeHeader(u.Size))
+		return 0, errf(ErrRangeInvalid, "chunk starts at %d, upload has %d bytes", start, u.Size)
 	}
-	n, err := layout.WriteHashed(ctx, f, up.size, up.h, r)
-	up.size += n
-	if err != nil {
-		// The file may hold part of a buffer the hash did not see: trust only the file.
-		if fi, serr := f.Stat(); serr == nil {
-			up.size = fi.Size()
-		}
-		up.h = nil
-		return n, err
+	n := end - start + 1
+	if r.ContentLength >= 0 && r.ContentLength != n {
+		return 0, errf(ErrUploadInvalid, "Content-Range %q but Content-Length %d", cr, r.ContentLength)
 	}
 	return n, nil
 }
 
-// verify checks the session's content against d and fsyncs it, leaving a file ready to be
-// adopted by a store. On a mismatch the session's bytes are discarded. up.mu is held.
-func (us *uploads) verify(up *upload, d digest.Digest) error {
+// sessionHash is the session's hash after its acknowledged bytes and its algorithm (for an
+// empty session: alg, or sha256); nil if the state cannot continue (then the bytes are read
+// again at completion).
+func sessionHash(u metadata.Upload, alg digest.Algorithm) (hash.Hash, digest.Algorithm) {
+	if u.Size == 0 {
+		if alg == "" || !alg.Available() {
+			alg = digest.SHA256
+		}
+		return alg.Hash(), alg
+	}
+	if u.HashAlg == "" || !u.HashAlg.Available() || u.HashState == nil {
+		return nil, ""
+	}
+	h := u.HashAlg.Hash()
+	if um, ok := h.(encoding.BinaryUnmarshaler); !ok || um.UnmarshalBinary(u.HashState) != nil {
+		return nil, ""
+	}
+	return h, u.HashAlg
+}
+
+// appendChunk writes the request body to the session and acknowledges it in the metadata.
+// A body that is not the length Content-Range announced is refused and not acknowledged.
+// It returns the session as acknowledged.
+func (h *Handler) appendChunk(w http.ResponseWriter, r *http.Request, rt route, u metadata.Upload, alg digest.Algorithm) (metadata.Upload, error) {
+	want, err := checkChunk(w, r, rt, u)
+	if err != nil {
+		return u, err
+	}
+	hs, halg := sessionHash(u, alg)
+	body := io.Reader(r.Body)
+	if want >= 0 {
+		body = io.LimitReader(r.Body, want+1)
+	}
+	var hw io.Writer
+	if hs != nil {
+		hw = hs
+	}
+	ctx := r.Context()
+	n, state, err := h.st.Blobs.Append(ctx, u.ID, u.BlobState, u.Size, body, hw)
+	if err != nil {
+		return u, err
+	}
+	if want >= 0 && n != want {
+		return u, errf(ErrUploadInvalid, "chunk has %d bytes or more, Content-Range said %d", n, want)
+	}
+	if n == 0 {
+		return u, nil
+	}
+	prev := u.Size
+	u.Size += n
+	u.BlobState = state
+	u.HashAlg, u.HashState = "", nil
+	if hs != nil {
+		if m, ok := hs.(encoding.BinaryMarshaler); ok {
+			if st, err := m.MarshalBinary(); err == nil {
+				u.HashAlg, u.HashState = halg, st
+			}
+		}
+	}
+	return u, h.st.Meta.UpdateUpload(ctx, u, prev)
+}
+
+func (h *Handler) patchUpload(w http.ResponseWriter, r *http.Request, rt route) error {
+	u, unlock, err := h.lockedSession(w, r, rt)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	u, err = h.appendChunk(w, r, rt, u, "")
+	if err != nil {
+		return h.sessionError(r, u, err)
+	}
+	return uploadAccepted(w, rt.name, u.ID, u.Size, http.StatusAccepted)
+}
+
+func (h *Handler) putUpload(w http.ResponseWriter, r *http.Request, rt route) error {
+	d, err := parseDigest(r.URL.Query().Get("digest"))
+	if err != nil {
+		return err
+	}
+	u, unlock, err := h.lockedSession(w, r, rt)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	ctx := r.Context()
+	if u.Size > 0 && hashedAs(u, d) {
+		// What the session acknowledged is d already: this is a retry of a completion
+		// whose answer was lost, its body (if any) a chunk acknowledged before. Any other
+		// non-empty body could not make the content d.
+		io.Copy(io.Discard, r.Body)
+		if err := h.finish(ctx, u, d); err != nil {
+			return err
+		}
+		return blobCreated(w, rt.name, d)
+	}
+	u, err = h.appendChunk(w, r, rt, u, d.Algorithm())
+	if errors.Is(err, blobstore.ErrUploadGone) {
+		// The bytes were moved under a digest by a completion whose answer was lost (a
+		// crash between the two stores): if blob d is there, finish that completion.
+		if _, serr := h.st.Blobs.Stat(ctx, d); serr == nil {
+			io.Copy(io.Discard, r.Body)
+			if err := h.finish(ctx, u, d); err != nil {
+				return err
+			}
+			return blobCreated(w, rt.name, d)
+		}
+	}
+	if err != nil {
+		return h.sessionError(r, u, err)
+	}
+	if err := h.verify(ctx, u, d); err != nil {
+		if errors.Is(err, ErrDigestInvalid) {
+			h.dropSession(ctx, u)
+		}
+		return err
+	}
+	if err := h.finish(ctx, u, d); err != nil {
+		return err
+	}
+	return blobCreated(w, rt.name, d)
+}
+
+// sessionError forgets a session whose bytes the blob store lost, so the client starts again.
+func (h *Handler) sessionError(r *http.Request, u metadata.Upload, err error) error {
+	if errors.Is(err, blobstore.ErrUploadGone) {
+		h.dropSession(r.Context(), u)
+		return errf(ErrUploadUnknown, "upload %s: %v", u.ID, err)
+	}
+	return err
+}
+
+func (h *Handler) dropSession(ctx context.Context, u metadata.Upload) {
+	ctx = context.WithoutCancel(ctx)
+	h.st.Meta.DeleteUpload(ctx, u.ID)
+	h.st.Blobs.Abort(ctx, u.ID, u.BlobState)
+}
+
+// hashedAs reports whether the session's hash state says its acknowledged bytes are d.
+func hashedAs(u metadata.Upload, d digest.Digest) bool {
+	hs, alg := sessionHash(u, "")
+	return hs != nil && alg == d.Algorithm() && digest.NewDigest(alg, hs) == d
+}
+
+// verify checks the session's acknowledged bytes against d, from the hash state when it is
+// of d's algorithm, else by reading them again.
+func (h *Handler) verify(ctx context.Context, u metadata.Upload, d digest.Digest) error {
 	if err := d.Validate(); err != nil {
 		return errf(ErrDigestInvalid, "%q: %v", d, err)
 	}
 	var got digest.Digest
-	if up.h != nil && up.alg == d.Algorithm() {
-		got = digest.NewDigestFromEncoded(up.alg, hex.EncodeToString(up.h.Sum(nil)))
+	if hs, alg := sessionHash(u, ""); hs != nil && alg == d.Algorithm() {
+		got = digest.NewDigest(alg, hs)
+	} else if u.Size == 0 {
+		got = d.Algorithm().FromBytes(nil)
 	} else {
-		f, err := os.Open(up.path)
+		rc, err := h.st.Blobs.ReadUpload(ctx, u.ID, u.BlobState, u.Size)
 		if err != nil {
 			return err
 		}
-		got, err = d.Algorithm().FromReader(f)
-		f.Close()
+		got, err = d.Algorithm().FromReader(rc)
+		rc.Close()
 		if err != nil {
 			return err
 		}
 	}
 	if got != d {
-		us.drop(up)
 		return errf(ErrDigestInvalid, "upload content is %s, not %s", got, d)
 	}
-	f, err := os.OpenFile(up.path, os.O_WRONLY, 0)
+	return nil
+}
+
+// finish makes the verified session blob d of its repository: the bytes go under the digest,
+// then the metadata drops the session and links the blob, both under the blob's lock so
+// garbage collection cannot remove the bytes in between.
+func (h *Handler) finish(ctx context.Context, u metadata.Upload, d digest.Digest) error {
+	ctx = context.WithoutCancel(ctx) // the client may go; the completion is finished
+	unlock, err := h.st.Meta.LockBlob(ctx, d)
 	if err != nil {
 		return err
 	}
-	err = f.Sync()
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	defer unlock()
+	if err := h.st.Blobs.Commit(ctx, u.ID, u.BlobState, d, u.Size); err != nil {
+		return err
 	}
-	return err
+	if testHookCommitted != nil {
+		if err := testHookCommitted(); err != nil {
+			return err
+		}
+	}
+	return h.st.Meta.CompleteUpload(ctx, u.ID, u.Repo, d, u.Size)
 }
 
-// sweep removes sessions whose file was not written for ttl, unless a request holds them.
-func (us *uploads) sweep(ttl time.Duration) {
-	entries, err := os.ReadDir(us.dir)
+// testHookCommitted runs between the blob store's commit and the metadata's record of it;
+// an error stops the completion there, as a crash would.
+var testHookCommitted func() error
+
+// putMonolithic stores a single-request upload (POST ?digest=): a session of its own that
+// only the blob store knows, written, verified and finished in this request.
+func (h *Handler) putMonolithic(w http.ResponseWriter, r *http.Request, rt route, d digest.Digest) error {
+	ctx := r.Context()
+	u := metadata.Upload{ID: newUploadID(), Repo: rt.name}
+	state, err := h.st.Blobs.StartUpload(ctx, u.ID)
 	if err != nil {
-		return
+		return err
 	}
-	now := time.Now()
-	for _, e := range entries {
-		info, err := e.Info()
-		if err != nil || now.Sub(info.ModTime()) <= ttl {
-			continue
+	u.BlobState = state
+	done := false
+	defer func() {
+		if !done {
+			h.st.Blobs.Abort(context.WithoutCancel(ctx), u.ID, u.BlobState)
 		}
-		us.mu.Lock()
-		up, ok := us.m[e.Name()]
-		us.mu.Unlock()
-		if !ok {
-			os.Remove(filepath.Join(us.dir, e.Name()))
-			continue
-		}
-		if up.mu.TryLock() {
-			us.drop(up)
-			up.mu.Unlock()
-		}
+	}()
+	hs := d.Algorithm().Hash()
+	n, state, err := h.st.Blobs.Append(ctx, u.ID, u.BlobState, 0, r.Body, hs)
+	if err != nil {
+		return err
 	}
-}
-
-// rangeHeader is the spec's Range value for a session holding size bytes.
-func rangeHeader(size int64) string {
-	if size == 0 {
-		return "0-0"
+	if r.ContentLength >= 0 && n != r.ContentLength {
+		return errf(ErrSizeInvalid, "body has %d bytes, Content-Length %d", n, r.ContentLength)
 	}
-	return fmt.Sprintf("0-%d", size-1)
+	u.Size, u.BlobState = n, state
+	if got := digest.NewDigest(d.Algorithm(), hs); got != d {
+		return errf(ErrDigestInvalid, "upload content is %s, not %s", got, d)
+	}
+	if err := h.finish(ctx, u, d); err != nil {
+		return err
+	}
+	done = true
+	return blobCreated(w, rt.name, d)
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math/rand/v2"
 	"net/http"
@@ -45,10 +46,11 @@ type wrapFunc func(f *fixture, next http.Handler) http.Handler
 
 func newFixture(t *testing.T, opt registry.Options, wrap wrapFunc) *fixture {
 	t.Helper()
-	store, err := registry.NewFS(t.TempDir())
+	store, err := registry.Open(t.Context(), t.TempDir(), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { store.Close() })
 	f := &fixture{t: t, opt: opt}
 	var h http.Handler = registry.New(store, opt)
 	if wrap != nil {

@@ -48,10 +48,11 @@ func artifact(t *testing.T, subject *ocispec.Descriptor, payload ...string) (*tr
 
 func startRegistry(t *testing.T) string {
 	t.Helper()
-	fs, err := eoregistry.NewFS(t.TempDir())
+	fs, err := eoregistry.Open(t.Context(), t.TempDir(), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { fs.Close() })
 	srv := httptest.NewServer(eoregistry.New(fs, eoregistry.Options{}))
 	t.Cleanup(srv.Close)
 	return strings.TrimPrefix(srv.URL, "http://")
@@ -217,10 +218,11 @@ func TestCopyByDigestLeavesNoTag(t *testing.T) {
 // uploaded twice, concurrently.
 func TestSharedBlobSentOnce(t *testing.T) {
 	ctx := context.Background()
-	fs, err := eoregistry.NewFS(t.TempDir())
+	fs, err := eoregistry.Open(t.Context(), t.TempDir(), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { fs.Close() })
 	uploads := map[string]int{}
 	var mu sync.Mutex
 	h := eoregistry.New(fs, eoregistry.Options{})

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -139,10 +140,11 @@ func (f *verbsFlipWriter) Write(p []byte) (int, error) {
 
 // A registry that sends wrong bytes: blob fetch refuses them, and no file appears.
 func TestBlobFetchRefusesLyingRegistry(t *testing.T) {
-	fs, err := registry.NewFS(t.TempDir())
+	fs, err := registry.Open(t.Context(), t.TempDir(), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { fs.Close() })
 	honest := httptest.NewServer(registry.New(fs, registry.Options{}))
 	defer honest.Close()
 	lying := httptest.NewServer(verbsCorruptBlobs{registry.New(fs, registry.Options{})})

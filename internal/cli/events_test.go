@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -27,10 +28,11 @@ type uploadCounter struct {
 
 func newUploadCounter(t *testing.T) (*uploadCounter, string) {
 	t.Helper()
-	fs, err := registry.NewFS(t.TempDir())
+	fs, err := registry.Open(t.Context(), t.TempDir(), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { fs.Close() })
 	c := &uploadCounter{h: registry.New(fs, registry.Options{}), n: map[string]int{}}
 	srv := httptest.NewServer(c)
 	t.Cleanup(srv.Close)

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"io"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -16,10 +17,11 @@ import (
 // automatic for loopback). With users, push/pull need basic auth (Private).
 func verbsRegistry(t *testing.T, users map[string]string) string {
 	t.Helper()
-	fs, err := registry.NewFS(t.TempDir())
+	fs, err := registry.Open(t.Context(), t.TempDir(), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { fs.Close() })
 	var opt registry.Options
 	if len(users) > 0 {
 		path := filepath.Join(t.TempDir(), "htpasswd")

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -28,10 +29,11 @@ type pullIndexRepo struct {
 
 func newPullIndexRepo(t *testing.T) *pullIndexRepo {
 	t.Helper()
-	fs, err := registry.NewFS(t.TempDir())
+	fs, err := registry.Open(t.Context(), t.TempDir(), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { fs.Close() })
 	srv := httptest.NewServer(registry.New(fs, registry.Options{}))
 	t.Cleanup(srv.Close)
 	ref := strings.TrimPrefix(srv.URL, "http://") + "/t/multi"

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -19,16 +20,21 @@ func newServeCommand(stdio *IO) *cobra.Command {
 	var o serveOptions
 	cmd := &cobra.Command{
 		Use:   "serve [flags]",
-		Short: "Run an OCI Distribution v1.1 registry whose repositories are OCI image layouts",
+		Short: "Run an OCI Distribution v1.1 registry (metadata in SQLite, blobs on disk)",
 		Long: `Run an embedded OCI registry (distribution-spec v1.1: referrers, sha512, Range, chunked
 and resumable uploads, cross-repository mounts, _catalog).
 
-Every repository under --root is an OCI image layout (oras repo tags --oci-layout ROOT/NAME
-reads it); identical blobs are stored once in ROOT/_pool and hard-linked into repositories.
+Metadata (repositories, manifests, tags, referrers, upload sessions) lives in an SQLite
+database in --root, every change one transaction; blobs are stored once, by digest, under
+--root/_blobs, each verified before it is visible. A --root written by an earlier eopack
+(one OCI image layout per repository) is imported on start. Garbage (unused blobs, stale
+upload sessions) is collected online every --gc-interval, sparing anything younger than
+--upload-ttl. To get a repository as an OCI image layout: eopack cp REG/REPO:TAG --to-oci-layout DIR.
 With --htpasswd (bcrypt entries, as "htpasswd -B" writes) push and delete need basic auth;
 pull stays anonymous unless --private. SIGINT/SIGTERM finish requests in flight, then exit.`,
 		Example: `  eopack serve
-  eopack serve --addr 127.0.0.1:5000 --root ./registry --htpasswd ./htpasswd`,
+  eopack serve --addr 127.0.0.1:5000 --root ./registry --htpasswd ./htpasswd
+  eopack serve gc --root ./registry --dry-run`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.Root == "" {
@@ -40,15 +46,87 @@ pull stays anonymous unless --private. SIGINT/SIGTERM finish requests in flight,
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.Addr, "addr", "127.0.0.1:5000", "listen address")
-	f.StringVar(&o.Root, "root", "./eopack-registry", "storage folder (one OCI image layout per repository)")
+	f.StringVar(&o.Root, "root", "./eopack-registry", "storage folder (metadata database and blobs)")
 	f.StringVar(&o.Htpasswd, "htpasswd", "", "htpasswd file with bcrypt entries: push and delete need basic auth")
 	f.BoolVar(&o.Private, "private", false, "require authentication to pull too (needs --htpasswd)")
 	f.StringVar(&o.TLSCert, "tls-cert", "", "TLS certificate file (serve HTTPS, with --tls-key)")
 	f.StringVar(&o.TLSKey, "tls-key", "", "TLS private key file")
-	f.DurationVar(&o.UploadTTL, "upload-ttl", 24*time.Hour, "remove upload sessions untouched for this long")
+	f.DurationVar(&o.UploadTTL, "upload-ttl", 24*time.Hour, "grace period: upload sessions untouched and unused blobs younger than this are kept")
+	f.DurationVar(&o.GCInterval, "gc-interval", time.Hour, "collect garbage online this often (0: never)")
+	f.IntVar(&o.MaxConns, "max-conns", 0, "open connections at most (0: half the file-descriptor limit)")
+	cmd.AddCommand(newServeGCCommand(stdio), newServeMigrateCommand(stdio))
 	return cmd
 }
 
 func runServe(ctx context.Context, o serveOptions) error {
 	return registry.Serve(ctx, o.Config, nil)
+}
+
+type serveGCOptions struct {
+	root   string
+	grace  time.Duration
+	dryRun bool
+}
+
+func newServeGCCommand(stdio *IO) *cobra.Command {
+	var o serveGCOptions
+	cmd := &cobra.Command{
+		Use:   "gc --root DIR [--dry-run]",
+		Short: "Collect garbage of a stopped registry's storage, or report it with --dry-run",
+		Long: `Remove blobs no manifest references and no repository has used for --grace, and upload
+sessions untouched for --grace. A running server does this itself every --gc-interval;
+this command is for a stopped one. --dry-run only reports what would go and how many
+bytes, and also works while the server runs.`,
+		Example: `  eopack serve gc --root ./registry --dry-run`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runServeGC(cmd.Context(), stdio, o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.root, "root", "./eopack-registry", "storage folder")
+	f.DurationVar(&o.grace, "grace", 24*time.Hour, "keep anything younger than this")
+	f.BoolVar(&o.dryRun, "dry-run", false, "report, change nothing")
+	return cmd
+}
+
+func runServeGC(ctx context.Context, stdio *IO, o serveGCOptions) error {
+	open := func() (*registry.Storage, error) { return registry.Open(ctx, o.root, stdio.Err) }
+	if o.dryRun {
+		open = func() (*registry.Storage, error) { return registry.OpenReadOnly(o.root) }
+	}
+	st, err := open()
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	rep, err := st.GC(ctx, o.grace, o.dryRun)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdio.Out, rep)
+	return nil
+}
+
+func newServeMigrateCommand(stdio *IO) *cobra.Command {
+	var root string
+	cmd := &cobra.Command{
+		Use:   "migrate --root DIR",
+		Short: "Import a registry root written by an earlier eopack (done on start too)",
+		Long: `Import a --root whose repositories are OCI image layouts (the first storage format) into
+the metadata database and blob store, verifying every blob. serve does this by itself on
+start; this command does it without serving. Anything that could not be imported is kept
+under ROOT/_v1-leftover.`,
+		Example: `  eopack serve migrate --root ./registry`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			st, err := registry.Open(cmd.Context(), root, stdio.Out)
+			if err != nil {
+				return err
+			}
+			return st.Close()
+		},
+	}
+	cmd.Flags().StringVar(&root, "root", "./eopack-registry", "storage folder")
+	return cmd
 }
