@@ -1,0 +1,270 @@
+package fsstore
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/eopack/eopack/blobstore"
+	"github.com/eopack/eopack/blobstore/blobstoretest"
+	"github.com/opencontainers/go-digest"
+)
+
+func TestTable(t *testing.T) {
+	blobstoretest.Run(t, func(t *testing.T) blobstore.Store { return open(t) })
+}
+
+func open(t *testing.T) *Store {
+	t.Helper()
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// files lists the regular files under the store's root, relative to it.
+func files(t *testing.T, s *Store) []string {
+	t.Helper()
+	var out []string
+	filepath.WalkDir(s.root, func(p string, e fs.DirEntry, err error) error {
+		if err == nil && e.Type().IsRegular() {
+			rel, _ := filepath.Rel(s.root, p)
+			out = append(out, rel)
+		}
+		return nil
+	})
+	return out
+}
+
+func TestFailedPutLeavesNothing(t *testing.T) {
+	s := open(t)
+	b := blobstoretest.Data(5<<20, 1)
+	d := digest.FromBytes(b)
+	cancelled, cancel := context.WithCancel(t.Context())
+	cancel()
+	for name, put := range map[string]func() (int64, error){
+		"reader fails":   func() (int64, error) { return s.Put(t.Context(), d, -1, blobstoretest.FailAfter(b, 3<<20)) },
+		"wrong digest":   func() (int64, error) { return s.Put(t.Context(), digest.FromString("x"), -1, bytes.NewReader(b)) },
+		"too short":      func() (int64, error) { return s.Put(t.Context(), d, int64(len(b))+1, bytes.NewReader(b)) },
+		"too long":       func() (int64, error) { return s.Put(t.Context(), d, int64(len(b))-1, bytes.NewReader(b)) },
+		"cancelled":      func() (int64, error) { return s.Put(cancelled, d, int64(len(b)), bytes.NewReader(b)) },
+		"invalid digest": func() (int64, error) { return s.Put(t.Context(), "sha256:../../x", -1, bytes.NewReader(b)) },
+	} {
+		if _, err := put(); err == nil {
+			t.Fatalf("%s: Put succeeded", name)
+		}
+		if got := files(t, s); len(got) != 0 {
+			t.Fatalf("%s: left %v", name, got)
+		}
+	}
+}
+
+func TestPutPath(t *testing.T) {
+	s := open(t)
+	d := blobstoretest.Put(t, s, []byte("hello"))
+	want := filepath.Join("sha256", d.Encoded()[:2], d.Encoded())
+	if got := files(t, s); len(got) != 1 || got[0] != want {
+		t.Fatalf("files = %v, want [%s]", got, want)
+	}
+	r, _, err := s.Open(t.Context(), d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if _, ok := r.(*os.File); !ok {
+		t.Fatalf("Open returned %T, want *os.File", r)
+	}
+}
+
+func TestCommitTruncatesLonger(t *testing.T) {
+	s := open(t)
+	b := blobstoretest.Data(10, 2)
+	id, state := blobstoretest.Start(t, s)
+	if _, _, err := s.Append(t.Context(), id, state, 0, bytes.NewReader(b), nil); err != nil {
+		t.Fatal(err)
+	}
+	d := digest.FromBytes(b[:6])
+	if err := s.Commit(t.Context(), id, state, d, 6); err != nil {
+		t.Fatal(err)
+	}
+	blobstoretest.CheckBlob(t, s, d, b[:6])
+}
+
+func TestInvalidIDs(t *testing.T) {
+	s := open(t)
+	ctx := t.Context()
+	d := blobstoretest.Put(t, s, []byte("x"))
+	for _, id := range []string{
+		"", "../" + strings.Repeat("a", 29), "../../../../../../etc/passwd",
+		strings.Repeat("A", 32), strings.Repeat("a", 31), strings.Repeat("a", 33),
+		strings.Repeat("a", 31) + "/", strings.Repeat("a", 30) + "..",
+	} {
+		if _, err := s.StartUpload(ctx, id); !errors.Is(err, ErrInvalidID) {
+			t.Errorf("StartUpload(%q) = %v", id, err)
+		}
+		_, _, err := s.Append(ctx, id, nil, 0, strings.NewReader("x"), nil)
+		if !errors.Is(err, ErrInvalidID) || !errors.Is(err, blobstore.ErrUploadGone) {
+			t.Errorf("Append(%q) = %v", id, err)
+		}
+		if _, err := s.ReadUpload(ctx, id, nil, 0); !errors.Is(err, blobstore.ErrUploadGone) {
+			t.Errorf("ReadUpload(%q) = %v", id, err)
+		}
+		if err := s.Commit(ctx, id, nil, d, 1); !errors.Is(err, ErrInvalidID) {
+			t.Errorf("Commit(%q) = %v", id, err)
+		}
+		if err := s.Abort(ctx, id, nil); !errors.Is(err, ErrInvalidID) {
+			t.Errorf("Abort(%q) = %v", id, err)
+		}
+	}
+	if got := files(t, s); len(got) != 1 {
+		t.Fatalf("files = %v", got)
+	}
+}
+
+func TestCommitWhileAppending(t *testing.T) {
+	s := open(t)
+	id, state := blobstoretest.Start(t, s)
+	pr, pw := io.Pipe()
+	done := make(chan error)
+	go func() {
+		_, _, err := s.Append(t.Context(), id, state, 0, pr, nil)
+		done <- err
+	}()
+	pw.Write([]byte("abc")) // returns once Append, holding the lock, has read it
+	d := digest.FromString("abc")
+	if err := s.Commit(t.Context(), id, state, d, 3); !errors.Is(err, ErrBusy) {
+		t.Fatalf("Commit during Append = %v, want ErrBusy", err)
+	}
+	if _, _, err := s.Append(t.Context(), id, state, 0, strings.NewReader("x"), nil); !errors.Is(err, ErrBusy) {
+		t.Fatalf("second Append = %v, want ErrBusy", err)
+	}
+	pw.Close()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Commit(t.Context(), id, state, d, 3); err != nil {
+		t.Fatal(err)
+	}
+	blobstoretest.CheckBlob(t, s, d, []byte("abc"))
+}
+
+func TestWalkSkipsOtherNames(t *testing.T) {
+	s := open(t)
+	d := blobstoretest.Put(t, s, []byte("kept"))
+	other := digest.FromString("misplaced").Encoded()
+	for _, p := range []string{
+		"sha256/ab/not-a-digest",
+		"sha256/zz/" + other,
+		"sha256/00/" + other, // a digest in the wrong fan-out folder
+		"sha256/" + other,
+		"md5/ab/" + other,
+		"stray",
+		".ingest/tmp-1",
+		".uploads/" + blobstoretest.NewID(),
+		".uploads/junk",
+	} {
+		p = filepath.Join(s.root, p)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []digest.Digest
+	if err := s.Walk(t.Context(), func(i blobstore.Info) error { got = append(got, i.Digest); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0] != d {
+		t.Fatalf("Walk = %v, want [%s]", got, d)
+	}
+	n := 0
+	s.WalkUploads(t.Context(), func(blobstore.UploadInfo) error { n++; return nil })
+	if n != 1 {
+		t.Fatalf("WalkUploads listed %d, want 1", n)
+	}
+}
+
+func TestAdopt(t *testing.T) {
+	s := open(t)
+	b := blobstoretest.Data(3<<20, 3)
+	d := digest.FromBytes(b)
+	src := filepath.Join(t.TempDir(), "blob")
+	if err := os.WriteFile(src, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Adopt(t.Context(), src, digest.FromString("other"), -1); !errors.Is(err, blobstore.ErrDigestMismatch) {
+		t.Fatalf("Adopt under another digest = %v", err)
+	}
+	if err := s.Adopt(t.Context(), src, d, int64(len(b))+1); !errors.Is(err, blobstore.ErrSizeMismatch) {
+		t.Fatalf("Adopt with another size = %v", err)
+	}
+	if got := files(t, s); len(got) != 0 {
+		t.Fatalf("failed Adopt left %v", got)
+	}
+	for range 2 { // adopting a blob the store has is no error
+		if err := s.Adopt(t.Context(), src, d, int64(len(b))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	blobstoretest.CheckBlob(t, s, d, b)
+	p, _ := s.Path(d)
+	a, _ := os.Stat(src)
+	c, _ := os.Stat(p)
+	if !os.SameFile(a, c) {
+		t.Fatal("Adopt on one file system copied instead of linking")
+	}
+
+	// The copy taken for another file system verifies the same way.
+	s2 := open(t)
+	f, err := os.Open(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := s2.adoptCopy(t.Context(), f, digest.FromString("other"), -1); !errors.Is(err, blobstore.ErrDigestMismatch) {
+		t.Fatalf("adoptCopy under another digest = %v", err)
+	}
+	if err := s2.adoptCopy(t.Context(), f, d, int64(len(b))); err != nil {
+		t.Fatal(err)
+	}
+	blobstoretest.CheckBlob(t, s2, d, b)
+	p2, _ := s2.Path(d)
+	c2, _ := os.Stat(p2)
+	if os.SameFile(a, c2) {
+		t.Fatal("adoptCopy linked")
+	}
+}
+
+func TestSweepTemp(t *testing.T) {
+	s := open(t)
+	old := filepath.Join(s.root, ingestDir, tempPrefix+"old")
+	fresh := filepath.Join(s.root, ingestDir, tempPrefix+"fresh")
+	for _, p := range []string{old, fresh} {
+		if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	long := time.Now().Add(-2 * time.Hour)
+	if err := os.Chtimes(old, long, long); err != nil {
+		t.Fatal(err)
+	}
+	n, err := s.SweepTemp(t.Context(), time.Hour)
+	if err != nil || n != 1 {
+		t.Fatalf("SweepTemp = %d, %v; want 1", n, err)
+	}
+	if _, err := os.Stat(old); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatal("old temp file kept")
+	}
+	if _, err := os.Stat(fresh); err != nil {
+		t.Fatal("fresh temp file removed")
+	}
+}
