@@ -43,9 +43,11 @@ import (
 
 // Names of the v1 tree's own folders under ROOT, and of what the import leaves there.
 const (
-	poolDir     = "_pool"
-	uploadsDir  = "_uploads"
-	LeftoverDir = "_v1-leftover" // the old tree, kept when something could not be imported
+	poolDir    = "_pool"
+	uploadsDir = "_uploads"
+	// LeftoverDir keeps the old tree when something could not be imported. Its files may be
+	// hard links to blobs of the filesystem blob store: read or delete them, never edit them.
+	LeftoverDir = "_v1-leftover"
 	journalFile = "_v1-finish.json"
 )
 

@@ -220,3 +220,125 @@ func readBlob(t *testing.T, blobs blobstore.Store, d digest.Digest) digest.Diges
 	}
 	return got
 }
+
+// TestImportV1CorruptPoolBlob appends to a pool file (as a v1 crash bug could): that blob is
+// reported corrupt and not imported, the manifests that need it are skipped, everything else
+// is imported, and the old tree is kept in _v1-leftover.
+func TestImportV1CorruptPoolBlob(t *testing.T) {
+	ctx := context.Background()
+	root := unpack(t)
+	meta, blobs := stores(t, root)
+	want := readExpected(t)
+	products := want.Repositories["eo/products"]
+	bad := layers(t, root, "eo/products", products.Tags["v1"])[0]
+	f, err := os.OpenFile(filepath.Join(root, "_pool", bad.Algorithm().String(), bad.Encoded()), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("appended by a crash")
+	f.Close()
+
+	rep, err := migrate.ImportV1(ctx, root, meta, blobs, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Log(rep)
+	if len(rep.Corrupt) != 1 || rep.Corrupt[0].Digest != bad {
+		t.Errorf("corrupt %v, want only %s", rep.Corrupt, bad)
+	}
+	if _, err := blobs.Stat(ctx, bad); !errors.Is(err, blobstore.ErrNotFound) {
+		t.Errorf("corrupt blob in the store: %v", err)
+	}
+	var skipped []digest.Digest
+	for _, s := range rep.Skipped {
+		skipped = append(skipped, s.Digest)
+	}
+	for d := range products.Manifests {
+		needs := slices.Contains(layers(t, root, migrate.LeftoverDir+"/eo/products", d), bad)
+		_, err := meta.Manifest(ctx, "eo/products", d.String())
+		if needs != slices.Contains(skipped, d) || needs != errors.Is(err, metadata.ErrManifestUnknown) {
+			t.Errorf("manifest %s (needs the corrupt blob: %v): skipped %v, lookup %v", d, needs, skipped, err)
+		}
+	}
+	if len(skipped) == 0 {
+		t.Error("nothing skipped")
+	}
+	if m, err := meta.Manifest(ctx, "eo/multi", "v1"); err != nil || m.Digest != want.Repositories["eo/multi"].Tags["v1"] {
+		t.Errorf("eo/multi:v1 not imported: %v", err)
+	}
+	if rep.Leftover != filepath.Join(root, migrate.LeftoverDir) || migrate.IsV1(root) {
+		t.Errorf("leftover %q, IsV1 %v", rep.Leftover, migrate.IsV1(root))
+	}
+	for _, p := range []string{"_pool/" + bad.Algorithm().String() + "/" + bad.Encoded(), "_uploads", "eo/products/index.json", "eo/landsat/l7/oci-layout", "blobs/oci-layout"} {
+		if _, err := os.Stat(filepath.Join(root, migrate.LeftoverDir, p)); err != nil {
+			t.Errorf("not kept: %v", err)
+		}
+	}
+	for _, p := range []string{"_pool", "_uploads", "eo", "blobs", "scratch"} {
+		if _, err := os.Stat(filepath.Join(root, p)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s still in the root (%v)", p, err)
+		}
+	}
+}
+
+// layers lists the config and layer digests of manifest d, read from repository dir's blobs.
+func layers(t *testing.T, root, dir string, d digest.Digest) []digest.Digest {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(root, dir, "blobs", d.Algorithm().String(), d.Encoded()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m struct {
+		Config *struct{ Digest digest.Digest }
+		Layers []struct{ Digest digest.Digest }
+	}
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatal(err)
+	}
+	var out []digest.Digest
+	for _, l := range m.Layers {
+		out = append(out, l.Digest)
+	}
+	if m.Config != nil {
+		out = append(out, m.Config.Digest)
+	}
+	return out
+}
+
+// failingMeta fails every PutManifest after the first n, as a crash midway would stop the
+// import.
+type failingMeta struct {
+	metadata.Store
+	n int
+}
+
+var errCrash = errors.New("crash")
+
+func (f *failingMeta) PutManifest(ctx context.Context, p metadata.PutManifest) error {
+	if f.n == 0 {
+		return errCrash
+	}
+	f.n--
+	return f.Store.PutManifest(ctx, p)
+}
+
+// TestImportV1Interrupted stops an import midway; the rerun gives the result of a clean run.
+func TestImportV1Interrupted(t *testing.T) {
+	ctx := context.Background()
+	root := unpack(t)
+	meta, blobs := stores(t, root)
+	if _, err := migrate.ImportV1(ctx, root, &failingMeta{Store: meta, n: 5}, blobs, nil); !errors.Is(err, errCrash) {
+		t.Fatalf("interrupted import: %v", err)
+	}
+	if !migrate.IsV1(root) {
+		t.Fatal("old tree touched by an import that failed")
+	}
+	rep, err := migrate.ImportV1(ctx, root, meta, blobs, nil)
+	if err != nil || !rep.OK() {
+		t.Fatalf("rerun: %v; %v", err, rep)
+	}
+	checkExpected(t, meta, blobs, readExpected(t))
+	if migrate.IsV1(root) {
+		t.Error("IsV1 after the rerun")
+	}
+}

@@ -179,7 +179,7 @@ pid=
 
 jq -S --arg c "$COMMIT" --argjson cat "$catalog" --argjson u "$uploads" \
 	'{commit: $c, catalog: $cat, uploads: $u, repositories: .}' <<<"$all" >"$here/v1-root.expected.json"
-# Sorted names, fixed owner and times: the same root packs to the same bytes.
+# Sorted names, fixed owner and times (only the upload session id differs between runs).
 tar -C "$root" --sort=name --owner=0 --group=0 --numeric-owner --mtime=@1700000000 \
 	-cf - . | gzip -n -9 >"$here/v1-root.tar.gz"
 ls -l "$here/v1-root.tar.gz" "$here/v1-root.expected.json"

@@ -1,3 +1,0 @@
-package sqlite
-
-import _ "modernc.org/sqlite"

@@ -1,0 +1,59 @@
+package sqlstore
+
+import (
+	"context"
+	"sync"
+
+	"github.com/opencontainers/go-digest"
+)
+
+// keyedLock is a mutex per digest within one process. An entry lives while someone holds or
+// waits for it, so the map stays as small as the set of digests in use.
+type keyedLock struct {
+	mu sync.Mutex
+	m  map[digest.Digest]*keyedEntry
+}
+
+type keyedEntry struct {
+	held chan struct{} // capacity 1: full while locked
+	refs int           // holders and waiters
+}
+
+func newKeyedLock() *keyedLock {
+	return &keyedLock{m: make(map[digest.Digest]*keyedEntry)}
+}
+
+// lock waits for d's lock (or ctx) and returns its release, which may be called more than once.
+func (k *keyedLock) lock(ctx context.Context, d digest.Digest) (func(), error) {
+	k.mu.Lock()
+	e := k.m[d]
+	if e == nil {
+		e = &keyedEntry{held: make(chan struct{}, 1)}
+		k.m[d] = e
+	}
+	e.refs++
+	k.mu.Unlock()
+
+	select {
+	case e.held <- struct{}{}:
+	case <-ctx.Done():
+		k.release(d, e)
+		return nil, ctx.Err()
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			<-e.held
+			k.release(d, e)
+		})
+	}, nil
+}
+
+func (k *keyedLock) release(d digest.Digest, e *keyedEntry) {
+	k.mu.Lock()
+	e.refs--
+	if e.refs == 0 {
+		delete(k.m, d)
+	}
+	k.mu.Unlock()
+}

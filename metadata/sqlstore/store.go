@@ -1,0 +1,185 @@
+// Package sqlstore implements metadata.Store over database/sql, for every SQL engine the
+// registry runs on. The engines' packages (sqlite, later postgres) open the database and
+// hand it here with a Dialect; the queries are the subset SQLite and PostgreSQL both speak,
+// written with `?` placeholders that the dialect rebinds.
+//
+// Every change is one write transaction. Reads outside a transaction are single
+// statements, so each sees one committed state.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+
+	"github.com/eopack/eopack/metadata"
+)
+
+var _ metadata.Store = (*Store)(nil)
+
+// Config says how New uses a database.
+type Config struct {
+	// Dialect of the database; nil means SQLite.
+	Dialect *Dialect
+	// SerialWrites runs this process's write transactions one at a time, for engines with a
+	// single writer (SQLite), so that writers queue in the process instead of polling the
+	// database's lock.
+	SerialWrites bool
+	// ReadOnly: do not migrate; fail unless the schema is current. Writes then fail.
+	ReadOnly bool
+	// LockBlob implements Store.LockBlob; nil: a lock within this process, enough when one
+	// process owns the database.
+	LockBlob func(ctx context.Context, d digest.Digest) (func(), error)
+	// OnClose runs after the database is closed (releasing a lock file, say).
+	OnClose func() error
+}
+
+// Store is metadata.Store on a SQL database.
+type Store struct {
+	db       *sql.DB
+	d        *Dialect
+	writeSem chan struct{} // nil unless SerialWrites
+	lockBlob func(ctx context.Context, d digest.Digest) (func(), error)
+	onClose  func() error
+	now      func() time.Time
+}
+
+// New migrates db's schema to SchemaVersion (or, read-only, checks it) and returns the
+// store. Closing the store closes db.
+func New(ctx context.Context, db *sql.DB, c Config) (*Store, error) {
+	s := &Store{db: db, d: c.Dialect, lockBlob: c.LockBlob, onClose: c.OnClose, now: time.Now}
+	if s.d == nil {
+		s.d = SQLite()
+	}
+	if c.SerialWrites {
+		s.writeSem = make(chan struct{}, 1)
+	}
+	if s.lockBlob == nil {
+		s.lockBlob = newKeyedLock().lock
+	}
+	var err error
+	if c.ReadOnly {
+		err = s.checkVersion(ctx)
+	} else {
+		err = s.migrate(ctx)
+	}
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("metadata schema: %w", err)
+	}
+	return s, nil
+}
+
+// Close closes the database, then runs Config.OnClose.
+func (s *Store) Close() error {
+	err := s.db.Close()
+	if s.onClose != nil {
+		err = errors.Join(err, s.onClose())
+	}
+	return err
+}
+
+// LockBlob implements metadata.Store with Config.LockBlob.
+func (s *Store) LockBlob(ctx context.Context, d digest.Digest) (func(), error) {
+	return s.lockBlob(ctx, d)
+}
+
+// querier is what *sql.DB and *sql.Tx share.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// conn runs queries written with `?` on a database or transaction, rebound for the dialect.
+type conn struct {
+	q querier
+	d *Dialect
+}
+
+func (c conn) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return c.q.ExecContext(ctx, c.d.rebind(query), args...)
+}
+
+func (c conn) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return c.q.QueryContext(ctx, c.d.rebind(query), args...)
+}
+
+func (c conn) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return c.q.QueryRowContext(ctx, c.d.rebind(query), args...)
+}
+
+// affected runs a statement and reports how many rows it changed.
+func (c conn) affected(ctx context.Context, query string, args ...any) (int64, error) {
+	res, err := c.exec(ctx, query, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// exists runs a query selecting at most one row and reports whether it found one.
+func (c conn) exists(ctx context.Context, query string, args ...any) (bool, error) {
+	var one int
+	err := c.queryRow(ctx, query, args...).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// r is the database for single-statement reads.
+func (s *Store) r() conn { return conn{s.db, s.d} }
+
+// maxAttempts bounds the runs of a write transaction the dialect calls retryable.
+const maxAttempts = 10
+
+// write runs fn in one write transaction, committed if fn returns nil, and runs it again
+// if the dialect says the failure was a serialization conflict.
+func (s *Store) write(ctx context.Context, fn func(conn) error) error {
+	if s.writeSem != nil {
+		select {
+		case s.writeSem <- struct{}{}:
+			defer func() { <-s.writeSem }()
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	for attempt := 1; ; attempt++ {
+		err := s.tryWrite(ctx, fn)
+		if err == nil || s.d.Retryable == nil || !s.d.Retryable(err) || attempt == maxAttempts {
+			return err
+		}
+		select {
+		case <-time.After(time.Duration(attempt) * time.Millisecond):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+func (s *Store) tryWrite(ctx context.Context, fn func(conn) error) error {
+	tx, err := s.db.BeginTx(ctx, s.d.WriteTx)
+	if err != nil {
+		return err
+	}
+	if err := fn(conn{tx, s.d}); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// stamp is t in the database's time representation, or now if t is zero.
+func (s *Store) stamp(t time.Time) int64 {
+	if t.IsZero() {
+		t = s.now()
+	}
+	return t.UnixNano()
+}
+
+func fromStamp(ns int64) time.Time { return time.Unix(0, ns) }
