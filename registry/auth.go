@@ -33,7 +33,7 @@ func LoadHtpasswd(path string) (*Htpasswd, error) {
 	}
 	defer f.Close()
 	h := &Htpasswd{Realm: "eopack", users: map[string][]byte{}, ok: map[[32]byte]bool{}}
-	cost := bcrypt.DefaultCost
+	cost := bcrypt.MinCost
 	sc := bufio.NewScanner(f)
 	for line := 1; sc.Scan(); line++ {
 		text := strings.TrimSpace(sc.Text())

@@ -142,46 +142,70 @@ func sessionHash(u metadata.Upload, alg digest.Algorithm) (hash.Hash, digest.Alg
 	return h, u.HashAlg
 }
 
-// appendChunk writes the request body to the session and acknowledges it in the metadata.
-// A body that is not the length Content-Range announced is refused and not acknowledged.
-// It returns the session as acknowledged.
+// checkpointEvery is how much of a long request body is written between acknowledgements:
+// a connection broken in the middle of a large chunk keeps the bytes acknowledged before,
+// and the client resumes from the session's Range.
+const checkpointEvery = 16 << 20
+
+// appendChunk writes the request body to the session and acknowledges it in the metadata,
+// every checkpointEvery bytes and at the end. A body that ends cleanly but is not the length
+// Content-Range announced is refused and none of it stays acknowledged. It returns the
+// session as acknowledged.
 func (h *Handler) appendChunk(w http.ResponseWriter, r *http.Request, rt route, u metadata.Upload, alg digest.Algorithm) (metadata.Upload, error) {
 	want, err := checkChunk(w, r, rt, u)
 	if err != nil {
 		return u, err
 	}
+	ctx := r.Context()
+	orig := u
 	hs, halg := sessionHash(u, alg)
-	body := io.Reader(r.Body)
-	if want >= 0 {
-		body = io.LimitReader(r.Body, want+1)
-	}
 	var hw io.Writer
 	if hs != nil {
 		hw = hs
 	}
-	ctx := r.Context()
-	n, state, err := h.st.Blobs.Append(ctx, u.ID, u.BlobState, u.Size, body, hw)
-	if err != nil {
-		return u, err
+	body := io.Reader(r.Body)
+	if want >= 0 {
+		body = io.LimitReader(r.Body, want+1)
 	}
-	if want >= 0 && n != want {
-		return u, errf(ErrUploadInvalid, "chunk has %d bytes or more, Content-Range said %d", n, want)
+	var total int64
+	for {
+		n, state, err := h.st.Blobs.Append(ctx, u.ID, u.BlobState, u.Size, io.LimitReader(body, checkpointEvery), hw)
+		if err != nil {
+			return u, err // the session stays as last acknowledged
+		}
+		total += n
+		next := advance(u, n, state, hs, halg)
+		if n < checkpointEvery { // the body ended
+			if want >= 0 && total != want {
+				if u.Size != orig.Size {
+					h.st.Meta.UpdateUpload(context.WithoutCancel(ctx), orig, u.Size)
+				}
+				return orig, errf(ErrUploadInvalid, "chunk has %d bytes or more, Content-Range said %d", total, want)
+			}
+			if n == 0 {
+				return u, nil
+			}
+			return next, h.st.Meta.UpdateUpload(ctx, next, u.Size)
+		}
+		if err := h.st.Meta.UpdateUpload(ctx, next, u.Size); err != nil {
+			return u, err
+		}
+		u = next
 	}
-	if n == 0 {
-		return u, nil
-	}
-	prev := u.Size
+}
+
+// advance is session u after n more bytes, with the blob store's new state and the hash
+// (nil: unknown, re-read at completion).
+func advance(u metadata.Upload, n int64, state []byte, hs hash.Hash, alg digest.Algorithm) metadata.Upload {
 	u.Size += n
 	u.BlobState = state
 	u.HashAlg, u.HashState = "", nil
-	if hs != nil {
-		if m, ok := hs.(encoding.BinaryMarshaler); ok {
-			if st, err := m.MarshalBinary(); err == nil {
-				u.HashAlg, u.HashState = halg, st
-			}
+	if m, ok := hs.(encoding.BinaryMarshaler); ok && hs != nil {
+		if st, err := m.MarshalBinary(); err == nil {
+			u.HashAlg, u.HashState = alg, st
 		}
 	}
-	return u, h.st.Meta.UpdateUpload(ctx, u, prev)
+	return u
 }
 
 func (h *Handler) patchUpload(w http.ResponseWriter, r *http.Request, rt route) error {

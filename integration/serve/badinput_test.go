@@ -65,7 +65,7 @@ func TestBadInput(t *testing.T) {
 		{"unknown session on PUT", "PUT", "/v2/eo/blobs/uploads/nope?digest=" + good.String(), data, nil, 404, "BLOB_UPLOAD_UNKNOWN"},
 		{"malformed manifest JSON", "PUT", "/v2/eo/manifests/v1", []byte(`{"schemaVersion":2,"config":`), []string{"Content-Type", manifestMT}, 400, "MANIFEST_INVALID"},
 		{"truncated manifest", "PUT", "/v2/eo/manifests/v1", []byte(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"a/b","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","si`), []string{"Content-Type", manifestMT}, 400, "MANIFEST_INVALID"},
-		{"manifest blob unknown", "PUT", "/v2/eo/manifests/v1", []byte(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.empty.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},"layers":[]}`), []string{"Content-Type", manifestMT}, 404, "MANIFEST_BLOB_UNKNOWN"},
+		{"manifest blob unknown", "PUT", "/v2/eo/manifests/v1", []byte(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.empty.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},"layers":[]}`), []string{"Content-Type", manifestMT}, 400, "MANIFEST_BLOB_UNKNOWN"},
 		{"manifest unknown", "GET", "/v2/eo/manifests/v9", nil, nil, 404, "MANIFEST_UNKNOWN"},
 	}
 	for _, tc := range cases {
@@ -83,13 +83,13 @@ func TestBadInput(t *testing.T) {
 	// Nothing was stored: no blob anywhere, no manifest, and the sessions hold no bytes
 	// except the 416 case's session (which is kept, empty, for the client to resume).
 	for _, f := range files(t, srv.Root) {
-		if strings.HasPrefix(f, "_uploads/") {
+		if strings.HasPrefix(f, "_blobs/.uploads/") {
 			if fi, _ := os.Stat(filepath.Join(srv.Root, f)); fi.Size() != 0 {
 				t.Errorf("session %s holds %d bytes", f, fi.Size())
 			}
 			continue
 		}
-		if strings.Contains(f, "blobs/") || strings.HasPrefix(f, "_pool/") {
+		if strings.HasPrefix(f, "_blobs/sha") || strings.HasPrefix(f, "_blobs/.ingest/") {
 			t.Errorf("stored after bad input: %s", f)
 		}
 	}

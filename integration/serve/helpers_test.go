@@ -101,6 +101,9 @@ func verifyBlobs(t *testing.T, root string) int {
 			return nil
 		}
 		alg := filepath.Base(filepath.Dir(path))
+		if len(alg) == 2 { // blob store fan-out: <alg>/<2 hex>/<hex>
+			alg = filepath.Base(filepath.Dir(filepath.Dir(path)))
+		}
 		if alg != "sha256" && alg != "sha512" {
 			return nil
 		}

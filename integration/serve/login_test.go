@@ -41,6 +41,8 @@ func TestHtpasswdLoginWithOras(t *testing.T) {
 	anon.must(t, oras, "pull", "--plain-http", ref, "-o", "out")
 	testpeer.SameFile(t, filepath.Join(e.dir, "band.tif"), filepath.Join(anon.dir, "out/band.tif"))
 
+	srv.Cmd.Process.Signal(syscall.SIGTERM) // one server per root
+	srv.Cmd.Wait()
 	private := testpeer.StartServe(t, srv.Root, "--htpasswd", hp, "--private")
 	if out, err := anon.run("", oras, "pull", "--plain-http", private.Host()+"/eo/products:v1", "-o", "out2"); err == nil {
 		t.Fatalf("anonymous pull from --private succeeded: %s", out)
