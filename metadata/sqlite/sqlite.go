@@ -41,9 +41,14 @@ func (e *inUseError) Unwrap() error { return ErrInUse }
 // checkpoint, a read-only process) before failing with SQLITE_BUSY.
 const busyTimeoutMS = 10000
 
+// maxConns bounds the connections (readers, and the one writer) a store keeps open.
+const maxConns = 16
+
 // pragmas every connection runs. synchronous=FULL syncs the WAL at every commit, so an
-// acknowledged write survives a crash or power loss.
-var pragmas = []string{fmt.Sprintf("busy_timeout(%d)", busyTimeoutMS), "foreign_keys(1)", "journal_mode(WAL)", "synchronous(FULL)"}
+// acknowledged write survives a crash or power loss. Each connection (at most maxConns)
+// caches up to 16 MiB of pages, enough for the indexes of 100,000 tagged manifests.
+var pragmas = []string{fmt.Sprintf("busy_timeout(%d)", busyTimeoutMS), "cache_size(-16384)", "foreign_keys(1)",
+	"journal_mode(WAL)", "synchronous(FULL)"}
 
 // Open opens (creating if needed) the database at path for reading and writing, migrating
 // its schema. It fails with ErrInUse if another process has it open.
@@ -84,8 +89,8 @@ func openDB(path string, query []string, c sqlstore.Config) (*sqlstore.Store, er
 	if err != nil {
 		return nil, fmt.Errorf("metadata database %s: %w", path, err)
 	}
-	db.SetMaxOpenConns(32)
-	db.SetMaxIdleConns(32)
+	db.SetMaxOpenConns(maxConns)
+	db.SetMaxIdleConns(maxConns)
 	c.Dialect = sqlstore.SQLite()
 	s, err := sqlstore.New(context.Background(), db, c)
 	if err != nil {

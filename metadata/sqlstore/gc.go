@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 
@@ -20,7 +21,13 @@ const unused = `NOT EXISTS (SELECT 1 FROM blob_links l WHERE l.digest = b.digest
 
 // UnreferencedLinks implements metadata.Store.
 func (s *Store) UnreferencedLinks(ctx context.Context, before time.Time) ([]metadata.Link, error) {
-	rows, err := s.r().query(ctx, `SELECT r.name, l.digest, b.size, l.linked FROM blob_links l
+	links, err := list(ctx, s.r(), func(rows *sql.Rows) (metadata.Link, error) {
+		var l metadata.Link
+		var linked int64
+		err := rows.Scan(&l.Repo, &l.Digest, &l.Size, &linked)
+		l.Linked = fromStamp(linked)
+		return l, err
+	}, `SELECT r.name, l.digest, b.size, l.linked FROM blob_links l
 		JOIN repositories r ON r.id = l.repo_id
 		JOIN blobs b ON b.digest = l.digest
 		WHERE l.linked < ? AND `+unreferenced+`
@@ -28,21 +35,7 @@ func (s *Store) UnreferencedLinks(ctx context.Context, before time.Time) ([]meta
 	if err != nil {
 		return nil, fmt.Errorf("listing unreferenced links: %w", err)
 	}
-	defer rows.Close()
-	out := []metadata.Link{}
-	for rows.Next() {
-		var l metadata.Link
-		var linked int64
-		if err := rows.Scan(&l.Repo, &l.Digest, &l.Size, &linked); err != nil {
-			return nil, fmt.Errorf("listing unreferenced links: %w", err)
-		}
-		l.Linked = fromStamp(linked)
-		out = append(out, l)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("listing unreferenced links: %w", err)
-	}
-	return out, nil
+	return links, nil
 }
 
 // DropLink implements metadata.Store.
@@ -71,26 +64,18 @@ func (s *Store) DropLink(ctx context.Context, link metadata.Link) (bool, error) 
 
 // UnusedBlobs implements metadata.Store.
 func (s *Store) UnusedBlobs(ctx context.Context, before time.Time) ([]metadata.BlobInfo, error) {
-	rows, err := s.r().query(ctx, `SELECT b.digest, b.size, b.linked FROM blobs b
+	blobs, err := list(ctx, s.r(), func(rows *sql.Rows) (metadata.BlobInfo, error) {
+		var b metadata.BlobInfo
+		var linked int64
+		err := rows.Scan(&b.Digest, &b.Size, &linked)
+		b.Linked = fromStamp(linked)
+		return b, err
+	}, `SELECT b.digest, b.size, b.linked FROM blobs b
 		WHERE b.linked < ? AND `+unused+` ORDER BY b.digest`, before.UnixNano())
 	if err != nil {
 		return nil, fmt.Errorf("listing unused blobs: %w", err)
 	}
-	defer rows.Close()
-	out := []metadata.BlobInfo{}
-	for rows.Next() {
-		var b metadata.BlobInfo
-		var linked int64
-		if err := rows.Scan(&b.Digest, &b.Size, &linked); err != nil {
-			return nil, fmt.Errorf("listing unused blobs: %w", err)
-		}
-		b.Linked = fromStamp(linked)
-		out = append(out, b)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("listing unused blobs: %w", err)
-	}
-	return out, nil
+	return blobs, nil
 }
 
 // ForgetBlob implements metadata.Store.

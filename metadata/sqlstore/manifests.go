@@ -221,27 +221,22 @@ func (s *Store) Referrers(ctx context.Context, repo string, d digest.Digest, art
 		q += ` AND m.artifact_type = ?`
 		args = append(args, artifactType)
 	}
-	rows, err := s.r().query(ctx, q+` ORDER BY m.digest`, args...)
+	refs, err := list(ctx, s.r(), scanReferrer, q+` ORDER BY m.digest`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("referrers of %s@%s: %w", repo, d, err)
 	}
-	defer rows.Close()
-	out := []metadata.Referrer{}
-	for rows.Next() {
-		var r metadata.Referrer
-		var annotations sql.NullString
-		if err := rows.Scan(&r.Digest, &r.MediaType, &r.ArtifactType, &r.Size, &annotations); err != nil {
-			return nil, fmt.Errorf("referrers of %s@%s: %w", repo, d, err)
-		}
-		if r.Annotations, err = decodeAnnotations(annotations); err != nil {
-			return nil, fmt.Errorf("referrer %s: %w", r.Digest, err)
-		}
-		out = append(out, r)
+	return refs, nil
+}
+
+func scanReferrer(rows *sql.Rows) (metadata.Referrer, error) {
+	var r metadata.Referrer
+	var annotations sql.NullString
+	if err := rows.Scan(&r.Digest, &r.MediaType, &r.ArtifactType, &r.Size, &annotations); err != nil {
+		return r, err
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("referrers of %s@%s: %w", repo, d, err)
-	}
-	return out, nil
+	var err error
+	r.Annotations, err = decodeAnnotations(annotations)
+	return r, err
 }
 
 // encodeAnnotations stores annotations as JSON text; none as NULL.

@@ -43,20 +43,10 @@ func (c conn) strings(ctx context.Context, query string, limit int, args ...any)
 		query += ` LIMIT ?`
 		args = append(args, limit)
 	}
-	rows, err := c.query(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []string{}
-	for rows.Next() {
-		var v string
-		if err := rows.Scan(&v); err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
+	return list(ctx, c, func(rows *sql.Rows) (v string, err error) {
+		err = rows.Scan(&v)
+		return v, err
+	}, query, args...)
 }
 
 // repoID finds repository name; ok is false if it does not exist.

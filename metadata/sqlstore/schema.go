@@ -19,7 +19,8 @@ import (
 //	manifest_blobs (manifest_id, digest) → blobs    config and layers each manifest references
 //	uploads        id, repo, size, hash and blob-store state
 //
-// Times are unix nanoseconds. Names and digests sort in byte order ({{c}}).
+// Times are unix nanoseconds. Names and digests compare and sort in byte order: {{c}} is the
+// dialect's byte-order collation.
 var migrations = [][]string{{
 	`CREATE TABLE repositories (
 		id {{id}},

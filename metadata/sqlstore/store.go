@@ -132,6 +132,24 @@ func (c conn) exists(ctx context.Context, query string, args ...any) (bool, erro
 	return err == nil, err
 }
 
+// list runs a query and reads each row with scan; nothing found is an empty list.
+func list[T any](ctx context.Context, c conn, scan func(*sql.Rows) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := c.query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
 // r is the database for single-statement reads.
 func (s *Store) r() conn { return conn{s.db, s.d} }
 

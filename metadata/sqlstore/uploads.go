@@ -36,11 +36,7 @@ func (s *Store) CreateUpload(ctx context.Context, u metadata.Upload) error {
 
 // Upload implements metadata.Store.
 func (s *Store) Upload(ctx context.Context, id string) (metadata.Upload, error) {
-	rows, err := s.r().query(ctx, `SELECT `+uploadColumns+` FROM uploads WHERE id = ?`, id)
-	if err != nil {
-		return metadata.Upload{}, fmt.Errorf("reading upload %s: %w", id, err)
-	}
-	us, err := scanUploads(rows)
+	us, err := list(ctx, s.r(), scanUpload, `SELECT `+uploadColumns+` FROM uploads WHERE id = ?`, id)
 	if err != nil {
 		return metadata.Upload{}, fmt.Errorf("reading upload %s: %w", id, err)
 	}
@@ -104,32 +100,21 @@ func (s *Store) DeleteUpload(ctx context.Context, id string) error {
 
 // StaleUploads implements metadata.Store.
 func (s *Store) StaleUploads(ctx context.Context, before time.Time) ([]metadata.Upload, error) {
-	rows, err := s.r().query(ctx, `SELECT `+uploadColumns+` FROM uploads WHERE updated < ? ORDER BY updated, id`,
-		before.UnixNano())
-	if err != nil {
-		return nil, fmt.Errorf("listing stale uploads: %w", err)
-	}
-	us, err := scanUploads(rows)
+	us, err := list(ctx, s.r(), scanUpload,
+		`SELECT `+uploadColumns+` FROM uploads WHERE updated < ? ORDER BY updated, id`, before.UnixNano())
 	if err != nil {
 		return nil, fmt.Errorf("listing stale uploads: %w", err)
 	}
 	return us, nil
 }
 
-// scanUploads reads rows of uploadColumns and closes them.
-func scanUploads(rows *sql.Rows) ([]metadata.Upload, error) {
-	defer rows.Close()
-	out := []metadata.Upload{}
-	for rows.Next() {
-		var u metadata.Upload
-		var alg string
-		var created, updated int64
-		if err := rows.Scan(&u.ID, &u.Repo, &u.Size, &alg, &u.HashState, &u.BlobState, &created, &updated); err != nil {
-			return nil, err
-		}
-		u.HashAlg = digest.Algorithm(alg)
-		u.Created, u.Updated = fromStamp(created), fromStamp(updated)
-		out = append(out, u)
-	}
-	return out, rows.Err()
+// scanUpload reads a row of uploadColumns.
+func scanUpload(rows *sql.Rows) (metadata.Upload, error) {
+	var u metadata.Upload
+	var alg string
+	var created, updated int64
+	err := rows.Scan(&u.ID, &u.Repo, &u.Size, &alg, &u.HashState, &u.BlobState, &created, &updated)
+	u.HashAlg = digest.Algorithm(alg)
+	u.Created, u.Updated = fromStamp(created), fromStamp(updated)
+	return u, err
 }
