@@ -39,12 +39,10 @@ func Open(ctx context.Context, root string, log io.Writer) (*Storage, error) {
 		return nil, err
 	}
 	if migrate.IsV1(root) {
-		rep, err := migrate.ImportV1(ctx, root, meta, blobs, log)
-		if err != nil {
+		if _, err := migrate.ImportV1(ctx, root, meta, blobs, log); err != nil { // it logs its report
 			meta.Close()
 			return nil, fmt.Errorf("import %s: %w", root, err)
 		}
-		fmt.Fprintln(log, rep.String())
 	}
 	return NewStorage(meta, blobs), nil
 }

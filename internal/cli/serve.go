@@ -3,10 +3,12 @@ package cli
 import (
 	"context"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/eopack/eopack/migrate"
 	"github.com/eopack/eopack/registry"
 )
 
@@ -120,13 +122,24 @@ under ROOT/_v1-leftover.`,
 		Example: `  eopack serve migrate --root ./registry`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			st, err := registry.Open(cmd.Context(), root, stdio.Out)
-			if err != nil {
-				return err
-			}
-			return st.Close()
+			return runServeMigrate(cmd.Context(), stdio, root)
 		},
 	}
 	cmd.Flags().StringVar(&root, "root", "./eopack-registry", "storage folder")
 	return cmd
+}
+
+func runServeMigrate(ctx context.Context, stdio *IO, root string) error {
+	if _, err := os.Stat(root); err != nil {
+		return fmt.Errorf("no registry storage at %s: %w", root, err)
+	}
+	if !migrate.IsV1(root) {
+		fmt.Fprintf(stdio.Out, "%s is already in the current storage format: nothing to import\n", root)
+		return nil
+	}
+	st, err := registry.Open(ctx, root, stdio.Out)
+	if err != nil {
+		return err
+	}
+	return st.Close()
 }
