@@ -17,6 +17,8 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/eopack/eopack/internal/fsutil"
 )
 
 // Sentinels for pulled content that cannot be written.
@@ -146,7 +148,7 @@ func Verify(ctx context.Context, dst io.Writer, r io.Reader, desc ocispec.Descri
 		return fmt.Errorf("%s: %w", desc.Digest, err)
 	}
 	v := desc.Digest.Verifier()
-	n, err := teeCopy(dst, v, &ctxReader{ctx: ctx, r: io.LimitReader(r, desc.Size+1)})
+	n, err := teeCopy(dst, v, fsutil.ContextReader(ctx, io.LimitReader(r, desc.Size+1)))
 	if err != nil {
 		return err
 	}
@@ -310,16 +312,4 @@ func cleanRootErr(err error) error {
 		return fmt.Errorf("path leaves the output folder (through a symlink?): %w", ErrInvalidName)
 	}
 	return err
-}
-
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c *ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }

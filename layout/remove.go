@@ -11,6 +11,8 @@ import (
 	"syscall"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/eopack/eopack/internal/fsutil"
 )
 
 // RemoveIfEmpty removes the layout at dir if it holds nothing: index.json lists no manifests,
@@ -69,7 +71,7 @@ func RemoveIfEmpty(dir string) (bool, error) {
 		}
 		return false, err
 	}
-	return true, syncDir(filepath.Dir(dir))
+	return true, fsutil.SyncDir(filepath.Dir(dir))
 }
 
 // removable reports whether entry e of a layout folder may go when the layout is emptied:

@@ -17,6 +17,8 @@ import (
 	"oras.land/oras-go/v2/content"
 	"oras.land/oras-go/v2/errdef"
 	"oras.land/oras-go/v2/registry"
+
+	"github.com/eopack/eopack/internal/fsutil"
 )
 
 // Options configure a Store; the zero value is a standalone layout that creates itself.
@@ -264,7 +266,7 @@ func writeFileAtomic(path string, data []byte) error {
 		os.Remove(f.Name())
 		return err
 	}
-	return syncDir(dir)
+	return fsutil.SyncDir(dir)
 }
 
 // Interfaces the store is used through.

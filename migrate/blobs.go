@@ -11,6 +11,7 @@ import (
 	"github.com/opencontainers/go-digest"
 
 	"github.com/eopack/eopack/blobstore"
+	"github.com/eopack/eopack/internal/fsutil"
 )
 
 // importPool brings every blob of ROOT/_pool that matches its name into the blob store.
@@ -108,7 +109,7 @@ func (im *importer) bringIn(ctx context.Context, d digest.Digest, path string) (
 	h := d.Algorithm().Hash()
 	if a, ok := im.blobs.(Adopter); ok {
 		// Verified here, whatever the store's Adopt checks itself.
-		if _, err := io.Copy(h, ctxReader{ctx, f}); err != nil {
+		if _, err := io.Copy(h, fsutil.ContextReader(ctx, f)); err != nil {
 			return 0, err
 		}
 		if got := digest.NewDigest(d.Algorithm(), h); got != d {
@@ -118,7 +119,7 @@ func (im *importer) bringIn(ctx context.Context, d digest.Digest, path string) (
 	}
 	// Put verifies while it writes; the file is hashed on the way too, so a store that
 	// trusted its caller would still never hold a mismatching blob.
-	_, err = im.blobs.Put(ctx, d, size, io.TeeReader(ctxReader{ctx, f}, h))
+	_, err = im.blobs.Put(ctx, d, size, io.TeeReader(fsutil.ContextReader(ctx, f), h))
 	if err != nil {
 		return 0, err
 	}
@@ -140,17 +141,4 @@ func (im *importer) corruptFile(d digest.Digest, path, why string) {
 	rel, _ := filepath.Rel(im.root, path)
 	im.rep.Corrupt = append(im.rep.Corrupt, Issue{Digest: d, Path: filepath.ToSlash(rel), Reason: why})
 	im.logf("corrupt %s: %s", rel, why)
-}
-
-// ctxReader stops a long copy when ctx is done.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }

@@ -10,6 +10,8 @@ import (
 	"strconv"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/eopack/eopack/internal/fsutil"
 )
 
 // journal is what ROOT/_v1-finish.json records before the old tree is removed or moved, so
@@ -90,7 +92,7 @@ func (im *importer) runJournal(j journal) error {
 		im.rep.Leftover = filepath.Join(im.root, j.Leftover)
 		im.logf("the old tree is kept in %s", im.rep.Leftover)
 	}
-	return syncDir(im.root)
+	return fsutil.SyncDir(im.root)
 }
 
 // clear removes ROOT/rel, or moves it to ROOT/leftover/rel; a missing rel is done already.
@@ -146,14 +148,5 @@ func writeFileAtomic(path string, data []byte) error {
 	if err := os.Rename(tmp, path); err != nil {
 		return err
 	}
-	return syncDir(filepath.Dir(path))
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return fsutil.SyncDir(filepath.Dir(path))
 }

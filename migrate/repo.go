@@ -17,6 +17,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/eopack/eopack/internal/fsutil"
 	"github.com/eopack/eopack/metadata"
 )
 
@@ -211,7 +212,7 @@ func (im *importer) readManifest(ctx context.Context, r *repo, d digest.Digest, 
 	if fi.Size() > maxManifestSize {
 		return nil, nil, fmt.Errorf("%d bytes, above the %d-byte manifest limit", fi.Size(), maxManifestSize)
 	}
-	br := bufio.NewReader(ctxReader{ctx, f})
+	br := bufio.NewReader(fsutil.ContextReader(ctx, f))
 	if mediaType == "" {
 		// Most blobs are not JSON: one byte tells, without reading them whole.
 		if first, err := firstNonSpace(br); err != nil || first != '{' {

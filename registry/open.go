@@ -7,6 +7,7 @@ import (
 
 	fsstore "github.com/eopack/eopack/blobstore/fs"
 	"github.com/eopack/eopack/metadata/sqlite"
+	"github.com/eopack/eopack/metadata/sqlstore"
 	"github.com/eopack/eopack/migrate"
 )
 
@@ -29,28 +30,27 @@ func Open(ctx context.Context, root string, log io.Writer) (*Storage, error) {
 	if err := ensureDir(root); err != nil {
 		return nil, err
 	}
-	meta, err := sqlite.Open(dbPath(root))
+	st, err := openEmbedded(root, sqlite.Open)
 	if err != nil {
-		return nil, err
-	}
-	blobs, err := fsstore.Open(blobsPath(root))
-	if err != nil {
-		meta.Close()
 		return nil, err
 	}
 	if migrate.IsV1(root) {
-		if _, err := migrate.ImportV1(ctx, root, meta, blobs, log); err != nil { // it logs its report
-			meta.Close()
+		if _, err := migrate.ImportV1(ctx, root, st.Meta, st.Blobs, log); err != nil { // it logs its report
+			st.Close()
 			return nil, fmt.Errorf("import %s: %w", root, err)
 		}
 	}
-	return NewStorage(meta, blobs), nil
+	return st, nil
 }
 
 // OpenReadOnly opens the embedded storage at root for reading, while a server may be
 // running on it (gc --dry-run).
 func OpenReadOnly(root string) (*Storage, error) {
-	meta, err := sqlite.OpenReadOnly(dbPath(root))
+	return openEmbedded(root, sqlite.OpenReadOnly)
+}
+
+func openEmbedded(root string, openDB func(string) (*sqlstore.Store, error)) (*Storage, error) {
+	meta, err := openDB(dbPath(root))
 	if err != nil {
 		return nil, err
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/eopack/eopack/blobstore"
+	"github.com/eopack/eopack/internal/fsutil"
 	"github.com/opencontainers/go-digest"
 )
 
@@ -49,7 +50,7 @@ func (s *Store) Adopt(ctx context.Context, path string, d digest.Digest, size in
 		return fmt.Errorf("adopt %s: %s has %d bytes, expected %d: %w", d, path, fi.Size(), size, blobstore.ErrSizeMismatch)
 	}
 	h := d.Algorithm().Hash()
-	if _, err := io.CopyBuffer(h, ctxReader{ctx, f}, make([]byte, 1<<20)); err != nil {
+	if _, err := io.CopyBuffer(h, fsutil.ContextReader(ctx, f), make([]byte, 1<<20)); err != nil {
 		return fmt.Errorf("adopt %s: %w", d, err)
 	}
 	if got := digest.NewDigestFromEncoded(d.Algorithm(), hex.EncodeToString(h.Sum(nil))); got != d {
@@ -69,7 +70,7 @@ func (s *Store) Adopt(ctx context.Context, path string, d digest.Digest, size in
 	case err != nil:
 		return fmt.Errorf("adopt %s: %w", d, err)
 	}
-	return syncDir(filepath.Dir(dst))
+	return fsutil.SyncDir(filepath.Dir(dst))
 }
 
 // adoptCopy copies f from its start into the store with Put, verifying on the way.
@@ -92,19 +93,6 @@ func (s *Store) sameDevice(fi fs.FileInfo) bool {
 	a, ok1 := fi.Sys().(*syscall.Stat_t)
 	b, ok2 := root.Sys().(*syscall.Stat_t)
 	return ok1 && ok2 && a.Dev == b.Dev
-}
-
-// ctxReader stops reading once ctx is done.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }
 
 // SweepTemp removes .ingest temp files last modified more than olderThan ago: what Puts

@@ -34,6 +34,7 @@ import (
 	_ "crypto/sha512"
 
 	"github.com/eopack/eopack/blobstore"
+	"github.com/eopack/eopack/internal/fsutil"
 	"github.com/eopack/eopack/layout"
 	"github.com/opencontainers/go-digest"
 )
@@ -164,7 +165,7 @@ func (s *Store) place(src, dst string) error {
 	if err := os.Rename(src, dst); err != nil {
 		return err
 	}
-	return syncDir(filepath.Dir(dst))
+	return fsutil.SyncDir(filepath.Dir(dst))
 }
 
 // blobDir creates <alg>/ and <alg>/<xx>/ above blob path p if needed, fsyncing the parent of
@@ -180,7 +181,7 @@ func (s *Store) blobDir(p string) error {
 		if err != nil {
 			return err
 		}
-		if err := syncDir(filepath.Dir(dir)); err != nil {
+		if err := fsutil.SyncDir(filepath.Dir(dir)); err != nil {
 			return err
 		}
 	}
@@ -273,13 +274,4 @@ func notFound(d digest.Digest, err error) error {
 		return fmt.Errorf("%s: %w", d, blobstore.ErrNotFound)
 	}
 	return err
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

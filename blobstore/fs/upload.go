@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	"github.com/eopack/eopack/blobstore"
+	"github.com/eopack/eopack/internal/fsutil"
 	"github.com/eopack/eopack/layout"
 	"github.com/opencontainers/go-digest"
 )
@@ -68,7 +69,7 @@ func (s *Store) StartUpload(ctx context.Context, id string) ([]byte, error) {
 	if err := f.Close(); err != nil {
 		return nil, err
 	}
-	return nil, syncDir(filepath.Dir(p))
+	return nil, fsutil.SyncDir(filepath.Dir(p))
 }
 
 // Append writes r at offset of session id, first cutting off anything beyond offset, and
