@@ -77,3 +77,25 @@ bench_time_rss() {
     echo "FAILED: $*" >&2; cat "$BENCH_WORK/last.log" >&2; exit 1; }
   cat "$BENCH_WORK/time" >>"$out"
 }
+
+# bench_median3 : bench_median to three decimals (for timings well under a second).
+bench_median3() { sort -g | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.3f", m}'; }
+
+# bench_rss_watch OUT PID… : every 100 ms, until the file OUT.stop exists (one hour at most),
+# samples each PID's VmRSS; then writes their maxima in MiB, in PID order, on one line to OUT.
+# Run it in the background and stop it with: touch OUT.stop; wait $!
+bench_rss_watch() {
+  local out=$1 i k v _; shift
+  local -a max=() pids=("$@")
+  for i in "${!pids[@]}"; do max[i]=0; done
+  for _ in $(seq 36000); do
+    for i in "${!pids[@]}"; do
+      while read -r k v _; do
+        [ "$k" = VmRSS: ] && { [ "$v" -gt "${max[i]}" ] && max[i]=$v; break; }
+      done <"/proc/${pids[i]}/status" 2>/dev/null || true
+    done
+    [ -e "$out.stop" ] && break
+    sleep 0.1
+  done
+  { for i in "${!pids[@]}"; do printf '%d ' $((max[i] / 1024)); done; echo; } >"$out"
+}

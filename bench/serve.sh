@@ -4,16 +4,23 @@
 #    ratio serve/distribution of the medians (target <= 0.8 for push and pull);
 #  - each server's peak RSS over the large transfers (VmHWM from /proc/PID/status);
 #  - small artifacts: 1,000 pushes of a 1 KiB artifact (blob + manifest) and 1,000 manifest
-#    GETs per registry over one keep-alive connection, as artifacts per second.
-# Env: SIZE_MIB (default 1024), RUNS (5), SMALL (1000), EOPACK_PEERS. Temp data is removed.
+#    GETs per registry over one keep-alive connection, as artifacts per second;
+#  - the data path with curl as the client (no client hashing), median of CURL_RUNS each:
+#    the machine's limit for the blob (sha256sum of it, page-cached; dd of it to the servers'
+#    disk with fsync), a monolithic PUT, a chunked upload (CHUNK_MIB chunks), a full blob GET,
+#    and CONC parallel GETs of CONC different CONC_MIB blobs (aggregate MiB/s, each server's
+#    RSS during them).
+# Env: SIZE_MIB (default 1024), RUNS (5), SMALL (1000), CURL_RUNS (3), CHUNK_MIB (64),
+# CONC (16), CONC_MIB (256), EOPACK_PEERS. Temp data is removed.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
 peers=${EOPACK_PEERS:-$HOME/.cache/eopack/peers}
 export PATH="$peers/bin:$PATH"
 SIZE_MIB=${SIZE_MIB:-1024} RUNS=${RUNS:-5} SMALL=${SMALL:-1000}
+CURL_RUNS=${CURL_RUNS:-3} CHUNK_MIB=${CHUNK_MIB:-64} CONC=${CONC:-16} CONC_MIB=${CONC_MIB:-256}
 . "$here/lib.sh"
-bench_need serve oras registry python3 curl bc
+bench_need serve oras registry python3 curl bc sha256sum dd split
 bench_init serve
 work=$BENCH_WORK
 cdir=
@@ -44,7 +51,8 @@ bench_waitready "$serve_addr"; bench_waitready "$dist_addr"
 # client's own disk writeback does not blur the servers' numbers; the servers store on disk.
 cdir=$work/client
 if [ -d /dev/shm ] && [ -w /dev/shm ]; then cdir=$(mktemp -d /dev/shm/eopack-bench-serve.XXXXXX); fi
-mv "$work/big.bin" "$cdir/big.bin"
+# The disk copy stays for the limit measurements of the curl part.
+ln "$work/big.bin" "$cdir/big.bin" 2>/dev/null || cp "$work/big.bin" "$cdir/big.bin"
 timed() { # file cmd...: append the elapsed seconds of cmd to file
   local out=$1 t0 t1; shift
   sync; t0=$(bench_now); "$@" >/dev/null; t1=$(bench_now)
@@ -69,7 +77,7 @@ for i in $(seq "$RUNS"); do
 done
 sc2=$(cpu "$serve_pid"); dc2=$(cpu "$dist_pid")
 serve_rss=$(hwm "$serve_pid"); dist_rss=$(hwm "$dist_pid")
-rm -rf "$cdir/out" "$cdir/big.bin"; [ "$cdir" = "$work/client" ] || rmdir "$cdir"
+rm -rf "$cdir/out"
 
 # small: one Python process, one keep-alive connection per registry; POST+PUT upload (the
 # portable sequence both registries accept), then a manifest PUT by tag; then GET each tag.
@@ -108,9 +116,127 @@ PY
 read -r serve_spush serve_sget < <(small "$serve_addr")
 read -r dist_spush dist_sget < <(small "$dist_addr")
 
+# curl data path: curl moves the bytes (no client hashing), so these figures are the servers'
+# ingest and serving paths next to what the machine allows. Runs alternate between the two
+# registries; each upload goes to a fresh repository and carries the whole body (a registry
+# that already holds the blob still reads, hashes and stores the upload).
+size=$((SIZE_MIB << 20))
+big_digest=sha256:$(sha256sum "$work/big.bin" | cut -d' ' -f1)
+# creq ADDR STATUS URL CURL-ARGS… : one curl request to URL (a path on ADDR, or absolute);
+# exits unless it answers STATUS. The body goes to $c_out (default a small scratch file; set
+# it to /dev/null for blob GETs). Sets c_up and c_down (bytes), c_time (curl's seconds) and
+# c_loc (the absolute Location, or empty).
+creq() {
+  local addr=$1 want=$2 url=$3 out code; shift 3
+  case $url in http*) ;; *) url=http://$addr$url ;; esac
+  out=$(curl -sS -o "${c_out:-$work/resp}" -H 'Expect:' \
+    -w '%{http_code} %{size_upload} %{size_download} %{time_total} %header{location}' "$@" "$url") ||
+    { echo "bench/serve: curl $* $url failed" >&2; exit 1; }
+  read -r code c_up c_down c_time c_loc <<<"$out"
+  [ "$code" = "$want" ] || { echo "bench/serve: $* $url answered $code, want $want:" >&2; head -c 300 "${c_out:-$work/resp}" >&2; exit 1; }
+  case $c_loc in '' | http*) ;; *) c_loc=http://$addr$c_loc ;; esac
+}
+with_digest() { case $1 in *\?*) echo "$1&digest=$2" ;; *) echo "$1?digest=$2" ;; esac; }
+# put_mono ADDR REPO FILE DIGEST : POST an upload, then PUT the whole file with ?digest=
+# (curl -T streams it); c_time is the PUT's time.
+put_mono() {
+  creq "$1" 202 "/v2/$2/blobs/uploads/" -X POST
+  creq "$1" 201 "$(with_digest "$c_loc" "$4")" -T "$3" -H 'Content-Type: application/octet-stream'
+  [ "$c_up" = "$(stat -c %s "$3")" ] || { echo "bench/serve: PUT sent $c_up bytes of $3" >&2; exit 1; }
+}
+addr_of() { if [ "$1" = serve ]; then echo "$serve_addr"; else echo "$dist_addr"; fi; }
+
+# The limit: hashing the blob (page-cached, as the servers hash it from the socket) and
+# writing it to the servers' disk with fsync; a server does both, overlapped at best.
+cat "$work/big.bin" >/dev/null
+: >"$work/lim.sha"; : >"$work/lim.dd"
+for _ in $(seq "$CURL_RUNS"); do
+  sync; t0=$(bench_now); sha256sum "$work/big.bin" >/dev/null; t1=$(bench_now)
+  echo "$t1 - $t0" | bc >>"$work/lim.sha"
+  sync; t0=$(bench_now); dd if="$work/big.bin" of="$work/dd.out" bs=1M conv=fsync status=none; t1=$(bench_now)
+  echo "$t1 - $t0" | bc >>"$work/lim.dd"
+  rm -f "$work/dd.out"
+done
+
+# Monolithic PUT (only the PUT is timed) and chunked upload (POST, one PATCH per chunk with
+# Content-Range, PUT ?digest= without a body; timed from POST to the final answer, curl's
+# process start per request included; the sum of curl's own request times is kept too),
+# then full GETs of the monolithic blob.
+mkdir -p "$cdir/chunks"
+(cd "$cdir/chunks" && split -b "${CHUNK_MIB}M" -d -a 5 "$cdir/big.bin" c.)
+chunks=() ranges=() off=0
+for f in "$cdir/chunks"/c.*; do
+  n=$(stat -c %s "$f"); chunks+=("$f"); ranges+=("$off-$((off + n - 1))"); off=$((off + n))
+done
+for r in serve dist; do : >"$work/$r.mono"; : >"$work/$r.chunk"; : >"$work/$r.chunkreq"; : >"$work/$r.get"; done
+for i in $(seq "$CURL_RUNS"); do
+  for r in serve dist; do
+    addr=$(addr_of $r)
+    sync; put_mono "$addr" "bench/mono$i" "$cdir/big.bin" "$big_digest"
+    echo "$c_time" >>"$work/$r.mono"
+    sync; t0=$(bench_now)
+    creq "$addr" 202 "/v2/bench/chunk$i/blobs/uploads/" -X POST
+    reqs=$c_time
+    for k in "${!chunks[@]}"; do
+      creq "$addr" 202 "$c_loc" -X PATCH -T "${chunks[k]}" -H 'Content-Type: application/octet-stream' \
+        -H "Content-Range: ${ranges[k]}"
+      reqs+=" $c_time"
+    done
+    creq "$addr" 201 "$(with_digest "$c_loc" "$big_digest")" -X PUT -H 'Content-Length: 0'
+    t1=$(bench_now)
+    echo "$t1 - $t0" | bc >>"$work/$r.chunk"
+    echo "$reqs $c_time" | awk '{for (i = 1; i <= NF; i++) s += $i; print s}' >>"$work/$r.chunkreq"
+  done
+done
+rm -rf "$cdir/chunks"
+for i in $(seq "$CURL_RUNS"); do
+  for r in serve dist; do
+    c_out=/dev/null creq "$(addr_of $r)" 200 "/v2/bench/mono1/blobs/$big_digest"
+    [ "$c_down" = "$size" ] || { echo "bench/serve: $r GET returned $c_down bytes, want $size" >&2; exit 1; }
+    echo "$c_time" >>"$work/$r.get"
+  done
+done
+
+# Concurrent readers: CONC different blobs on each registry, then CONC parallel GETs of them
+# per run; aggregate MiB/s = all bytes / wall time. Each server's RSS is sampled every 100 ms
+# over the whole phase.
+conc_digests=()
+for k in $(seq "$CONC"); do
+  head -c "$((CONC_MIB << 20))" /dev/urandom >"$cdir/conc.bin"
+  d=sha256:$(sha256sum "$cdir/conc.bin" | cut -d' ' -f1)
+  conc_digests+=("$d")
+  for r in serve dist; do put_mono "$(addr_of $r)" bench/conc "$cdir/conc.bin" "$d"; done
+done
+rm -f "$cdir/conc.bin"
+for r in serve dist; do : >"$work/$r.conc"; done
+bench_rss_watch "$work/rss" "$serve_pid" "$dist_pid" &
+watch_pid=$!
+for _ in $(seq "$CURL_RUNS"); do
+  for r in serve dist; do
+    addr=$(addr_of $r); pids=()
+    sync; t0=$(bench_now)
+    for k in "${!conc_digests[@]}"; do
+      curl -sS -o /dev/null -w '%{http_code} %{size_download}\n' \
+        "http://$addr/v2/bench/conc/blobs/${conc_digests[k]}" >"$work/conc.$k" &
+      pids+=($!)
+    done
+    wait "${pids[@]}"
+    t1=$(bench_now)
+    for k in "${!conc_digests[@]}"; do
+      [ "$(cat "$work/conc.$k")" = "200 $((CONC_MIB << 20))" ] ||
+        { echo "bench/serve: $r concurrent GET $k: $(cat "$work/conc.$k")" >&2; exit 1; }
+    done
+    echo "scale=2; $CONC * $CONC_MIB / ($t1 - $t0)" | bc >>"$work/$r.conc"
+  done
+done
+touch "$work/rss.stop"; wait "$watch_pid"
+read -r serve_conc_rss dist_conc_rss <"$work/rss"
+serve_hwm_end=$(hwm "$serve_pid"); dist_hwm_end=$(hwm "$dist_pid")
+
 sp=$(bench_median <"$work/serve.push"); sl=$(bench_median <"$work/serve.pull")
 dp=$(bench_median <"$work/dist.push"); dl=$(bench_median <"$work/dist.pull")
-ratio() { printf "%.2f" "$(echo "scale=4; $1 / $2" | bc)"; }
+ratio() { # a b: a/b to two decimals; n/a when b is zero
+  if [ "$(echo "$2 == 0" | bc)" = 1 ]; then echo n/a; else printf "%.2f" "$(echo "scale=4; $1 / $2" | bc)"; fi; }
 printf 'bench/serve: %d MiB blob, ORAS CLI, median of %d runs (seconds)\n' "$SIZE_MIB" "$RUNS"
 printf '  %-13s push %6.2f s  pull %6.2f s  peak RSS %4d MiB\n' "eopack serve" "$sp" "$sl" "$serve_rss"
 printf '  %-13s push %6.2f s  pull %6.2f s  peak RSS %4d MiB\n' "distribution" "$dp" "$dl" "$dist_rss"
@@ -122,3 +248,21 @@ printf '  server CPU s/GiB:  eopack serve push %s pull %s   distribution push %s
 printf 'bench/serve: %d small artifacts (1 KiB layer + manifest), artifacts/s\n' "$SMALL"
 printf '  %-13s push %6s/s  manifest GET %6s/s\n' "eopack serve" "$serve_spush" "$serve_sget"
 printf '  %-13s push %6s/s  manifest GET %6s/s\n' "distribution" "$dist_spush" "$dist_sget"
+lsha=$(bench_median3 <"$work/lim.sha"); ldd=$(bench_median3 <"$work/lim.dd")
+lim=$(echo "if ($lsha > $ldd) $lsha else $ldd" | bc)
+lim=$(printf '%.3f' "$lim")
+sm=$(bench_median3 <"$work/serve.mono"); dm=$(bench_median3 <"$work/dist.mono")
+sc=$(bench_median3 <"$work/serve.chunk"); dc=$(bench_median3 <"$work/dist.chunk")
+scr=$(bench_median3 <"$work/serve.chunkreq"); dcr=$(bench_median3 <"$work/dist.chunkreq")
+sg=$(bench_median3 <"$work/serve.get"); dg=$(bench_median3 <"$work/dist.get")
+st=$(bench_median <"$work/serve.conc"); dt=$(bench_median <"$work/dist.conc")
+printf 'bench/serve: curl data path, %d MiB blob, median of %d runs (seconds; curl does not hash)\n' "$SIZE_MIB" "$CURL_RUNS"
+printf '  limit on the servers'"'"' disk: sha256sum %s s, dd + fsync %s s -> limit %s s\n' "$lsha" "$ldd" "$lim"
+printf '  %-31s %12s %12s %11s %11s %10s\n' "" "eopack serve" distribution serve/limit dist/limit serve/dist
+printf '  %-31s %10s s %10s s %11s %11s %10s  (target serve/limit <= 1.15)\n' "monolithic PUT" "$sm" "$dm" "$(ratio "$sm" "$lim")" "$(ratio "$dm" "$lim")" "$(ratio "$sm" "$dm")"
+printf '  %-31s %10s s %10s s %11s %11s %10s\n' "chunked upload ($CHUNK_MIB MiB chunks)" "$sc" "$dc" "$(ratio "$sc" "$lim")" "$(ratio "$dc" "$lim")" "$(ratio "$sc" "$dc")"
+printf '  %-31s %10s s %10s s %11s %11s %10s  (%d requests; curl process starts excluded)\n' "  of it in curl's requests" "$scr" "$dcr" "$(ratio "$scr" "$lim")" "$(ratio "$dcr" "$lim")" "$(ratio "$scr" "$dcr")" "$((${#chunks[@]} + 2))"
+printf '  %-31s %10s s %10s s %11s %11s %10s  (target serve/dist <= 1.0)\n' "blob GET" "$sg" "$dg" - - "$(ratio "$sg" "$dg")"
+printf '  %-31s %7s MiB/s %7s MiB/s %11s %11s %10s  (target serve/dist >= 1.0)\n' "$CONC GETs x $CONC_MIB MiB, parallel" "$st" "$dt" - - "$(ratio "$st" "$dt")"
+printf '  RSS: max VmRSS during the parallel GETs: serve %d MiB, distribution %d MiB; VmHWM since start (all phases): serve %d MiB, distribution %d MiB\n' \
+  "$serve_conc_rss" "$dist_conc_rss" "$serve_hwm_end" "$dist_hwm_end"
