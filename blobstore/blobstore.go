@@ -84,3 +84,16 @@ type Store interface {
 	// names any more).
 	WalkUploads(ctx context.Context, fn func(UploadInfo) error) error
 }
+
+// Streamer is an optional capability of a Store (found by type assertion) for long uploads:
+// appending without making each piece durable at once, and making a prefix durable
+// separately, so that a server can acknowledge progress in the background while it goes on
+// receiving.
+type Streamer interface {
+	// AppendUnsynced is Append, except the bytes are durable only once a SyncUpload
+	// covers them.
+	AppendUnsynced(ctx context.Context, id string, state []byte, offset int64, r io.Reader, hash io.Writer) (n int64, newState []byte, err error)
+	// SyncUpload makes the session's first size bytes durable; it may run while an
+	// AppendUnsynced writes further on.
+	SyncUpload(ctx context.Context, id string, state []byte, size int64) error
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"strconv"
 
@@ -55,7 +56,10 @@ func (h *Handler) getBlob(w http.ResponseWriter, r *http.Request, rt route) erro
 	defer f.Close()
 	contentHeaders(w, d, "application/octet-stream")
 	w.Header().Set("Cache-Control", "max-age=31536000")
-	http.ServeContent(w, r, "", info.ModTime, f) // Range → 206/416, sendfile from *os.File
+	// Range → 206/416. The file is copied through a 32 KiB buffer rather than with
+	// sendfile: measured on loopback, sendfile made a 1 GiB GET 1.5× slower and 16 parallel
+	// readers 20 % slower (bench/README.md).
+	http.ServeContent(w, r, "", info.ModTime, struct{ io.ReadSeeker }{f})
 	return nil
 }
 

@@ -126,7 +126,10 @@ func TestTagPutRacingDeleteLeavesNoDanglingTag(t *testing.T) {
 	for i := range 40 {
 		var wg sync.WaitGroup
 		wg.Add(2)
-		go func() { defer wg.Done(); tr.do("PUT", "/v2/eo/p/manifests/t", body, "Content-Type", ocispec.MediaTypeImageManifest) }()
+		go func() {
+			defer wg.Done()
+			tr.do("PUT", "/v2/eo/p/manifests/t", body, "Content-Type", ocispec.MediaTypeImageManifest)
+		}()
 		go func() { defer wg.Done(); tr.do("DELETE", "/v2/eo/p/manifests/"+d.String(), nil) }()
 		wg.Wait()
 		r := tr.do("GET", "/v2/eo/p/tags/list", nil)

@@ -13,11 +13,11 @@ import (
 
 // Config is what `eopack serve` runs with.
 type Config struct {
-	Addr       string        // listen address, e.g. 127.0.0.1:5000
-	Root       string        // storage folder
-	Htpasswd   string        // bcrypt htpasswd file; empty: no auth
-	Private    bool          // require auth to pull too
-	TLSCert    string        // with TLSKey: serve HTTPS
+	Addr       string // listen address, e.g. 127.0.0.1:5000
+	Root       string // storage folder
+	Htpasswd   string // bcrypt htpasswd file; empty: no auth
+	Private    bool   // require auth to pull too
+	TLSCert    string // with TLSKey: serve HTTPS
 	TLSKey     string
 	UploadTTL  time.Duration // grace period: upload sessions untouched and unused blobs this old are collected
 	GCInterval time.Duration // how often garbage is collected online; 0: never

@@ -2,8 +2,8 @@ package registry
 
 import (
 	"context"
-	"encoding/hex"
 	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/opencontainers/go-digest"
 
@@ -142,10 +143,17 @@ func sessionHash(u metadata.Upload, alg digest.Algorithm) (hash.Hash, digest.Alg
 	return h, u.HashAlg
 }
 
-// checkpointEvery is how much of a long request body is written between acknowledgements:
-// a connection broken in the middle of a large chunk keeps the bytes acknowledged before,
-// and the client resumes from the session's Range.
-const checkpointEvery = 16 << 20
+// A long request body is acknowledged as it comes: a connection broken in the middle of a
+// large chunk keeps what was acknowledged, and the client resumes from the session's Range.
+// A checkpoint may be taken every checkpointEvery bytes, the first one always, later ones at
+// most once per checkpointInterval (each costs a sync of the data and a database commit,
+// which a fast upload should not pay 64 times a GiB). With a blob store that can append
+// without syncing (blobstore.Streamer), checkpoints run in the background while the body
+// keeps coming, so receiving never waits for the disk until the end of the request.
+const (
+	checkpointEvery    = 16 << 20
+	checkpointInterval = time.Second
+)
 
 // appendChunk writes the request body to the session and acknowledges it in the metadata,
 // every checkpointEvery bytes and at the end. A body that ends cleanly but is not the length
@@ -157,7 +165,6 @@ func (h *Handler) appendChunk(w http.ResponseWriter, r *http.Request, rt route, 
 		return u, err
 	}
 	ctx := r.Context()
-	orig := u
 	hs, halg := sessionHash(u, alg)
 	var hw io.Writer
 	if hs != nil {
@@ -167,30 +174,100 @@ func (h *Handler) appendChunk(w http.ResponseWriter, r *http.Request, rt route, 
 	if want >= 0 {
 		body = io.LimitReader(r.Body, want+1)
 	}
+	streamer, _ := h.st.Blobs.(blobstore.Streamer)
+	appendTo := h.st.Blobs.Append
+	if streamer != nil {
+		appendTo = streamer.AppendUnsynced
+	}
+	ck := &checkpoints{st: h.st, streamer: streamer, ctx: context.WithoutCancel(ctx), recorded: u}
+	cur := u
 	var total int64
 	for {
-		n, state, err := h.st.Blobs.Append(ctx, u.ID, u.BlobState, u.Size, io.LimitReader(body, checkpointEvery), hw)
+		n, state, err := appendTo(ctx, cur.ID, cur.BlobState, cur.Size, io.LimitReader(body, checkpointEvery), hw)
 		if err != nil {
-			return u, err // the session stays as last acknowledged
+			ck.wait()
+			return ck.recorded, err // the session stays as last acknowledged
 		}
 		total += n
-		next := advance(u, n, state, hs, halg)
-		if n < checkpointEvery { // the body ended
-			if want >= 0 && total != want {
-				if u.Size != orig.Size {
-					h.st.Meta.UpdateUpload(context.WithoutCancel(ctx), orig, u.Size)
-				}
-				return orig, errf(ErrUploadInvalid, "chunk has %d bytes or more, Content-Range said %d", total, want)
-			}
-			if n == 0 {
-				return u, nil
-			}
-			return next, h.st.Meta.UpdateUpload(ctx, next, u.Size)
+		cur = advance(cur, n, state, hs, halg)
+		if n == checkpointEvery { // more may follow
+			ck.offer(cur)
+			continue
 		}
-		if err := h.st.Meta.UpdateUpload(ctx, next, u.Size); err != nil {
-			return u, err
+		ck.wait()
+		if ck.err != nil {
+			return ck.recorded, ck.err
 		}
-		u = next
+		if want >= 0 && total != want {
+			if ck.recorded.Size != u.Size {
+				h.st.Meta.UpdateUpload(ck.ctx, u, ck.recorded.Size)
+			}
+			return u, errf(ErrUploadInvalid, "chunk has %d bytes or more, Content-Range said %d", total, want)
+		}
+		if cur.Size == ck.recorded.Size {
+			return cur, nil
+		}
+		ck.run(cur)
+		return ck.recorded, ck.err
+	}
+}
+
+// checkpoints records a session's progress in the background, one checkpoint at a time:
+// the bytes are made durable (Streamer stores), then the metadata records them.
+type checkpoints struct {
+	st       *Storage
+	streamer blobstore.Streamer
+	ctx      context.Context
+	recorded metadata.Upload // as the metadata holds it
+	err      error
+	busy     chan struct{} // closed when the running checkpoint is done; nil if none runs
+	started  time.Time     // when the last checkpoint started
+}
+
+// offer starts a checkpoint at next unless one is still running or the last one started
+// less than checkpointInterval ago (then next is skipped: a later one covers it).
+func (c *checkpoints) offer(next metadata.Upload) {
+	if c.busy != nil {
+		select {
+		case <-c.busy:
+			c.busy = nil
+		default:
+			return
+		}
+	}
+	if c.err != nil || (!c.started.IsZero() && time.Since(c.started) < checkpointInterval) {
+		return
+	}
+	c.started = time.Now()
+	done := make(chan struct{})
+	c.busy = done
+	go func() {
+		defer close(done)
+		c.run(next)
+	}()
+}
+
+// run records next: sync, then the metadata's compare-and-set from what it holds now.
+func (c *checkpoints) run(next metadata.Upload) {
+	var err error
+	if c.streamer != nil {
+		err = c.streamer.SyncUpload(c.ctx, next.ID, next.BlobState, next.Size)
+	}
+	if err == nil {
+		err = c.st.Meta.UpdateUpload(c.ctx, next, c.recorded.Size)
+	}
+	if err != nil {
+		c.err = err
+		return
+	}
+	c.recorded = next
+}
+
+// wait waits for the running checkpoint, if any.
+func (c *checkpoints) wait() {
+	if c.busy != nil {
+		<-c.busy
+		c.busy = nil
 	}
 }
 

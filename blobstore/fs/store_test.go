@@ -268,3 +268,45 @@ func TestSweepTemp(t *testing.T) {
 		t.Fatal("fresh temp file removed")
 	}
 }
+
+// AppendUnsynced then SyncUpload (blobstore.Streamer) hold the same bytes as Append; a sync
+// asked for more than the session holds means bytes were lost.
+func TestStreamerAppendAndSync(t *testing.T) {
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st blobstore.Streamer = s
+	id := "0123456789abcdef0123456789abcdef"
+	state, err := s.StartUpload(t.Context(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n1, state, err := st.AppendUnsynced(t.Context(), id, state, 0, strings.NewReader("hello "), nil)
+	if err != nil || n1 != 6 {
+		t.Fatalf("append: %d %v", n1, err)
+	}
+	if err := st.SyncUpload(t.Context(), id, state, 6); err != nil {
+		t.Fatal(err)
+	}
+	n2, state, err := st.AppendUnsynced(t.Context(), id, state, 6, strings.NewReader("world"), nil)
+	if err != nil || n2 != 5 {
+		t.Fatalf("append: %d %v", n2, err)
+	}
+	if err := st.SyncUpload(t.Context(), id, state, 12); !errors.Is(err, blobstore.ErrUploadGone) {
+		t.Fatalf("sync past the end: %v", err)
+	}
+	d := digest.FromString("hello world")
+	if err := s.Commit(t.Context(), id, state, d, 11); err != nil {
+		t.Fatal(err)
+	}
+	rc, _, err := s.Open(t.Context(), d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(rc)
+	rc.Close()
+	if string(b) != "hello world" {
+		t.Fatalf("blob %q", b)
+	}
+}

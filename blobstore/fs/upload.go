@@ -77,6 +77,39 @@ func (s *Store) StartUpload(ctx context.Context, id string) ([]byte, error) {
 // acknowledged data: that wraps blobstore.ErrUploadGone. On an error the file is cut back to
 // offset; hash has then seen bytes the session no longer holds.
 func (s *Store) Append(ctx context.Context, id string, state []byte, offset int64, r io.Reader, hash io.Writer) (int64, []byte, error) {
+	return s.appendAt(ctx, id, state, offset, r, hash, true)
+}
+
+// AppendUnsynced is Append without the fsync (blobstore.Streamer): the bytes are durable
+// only after a SyncUpload that covers them.
+func (s *Store) AppendUnsynced(ctx context.Context, id string, state []byte, offset int64, r io.Reader, hash io.Writer) (int64, []byte, error) {
+	return s.appendAt(ctx, id, state, offset, r, hash, false)
+}
+
+// SyncUpload makes the first size bytes of session id durable (blobstore.Streamer). It may
+// run while an AppendUnsynced writes further on.
+func (s *Store) SyncUpload(ctx context.Context, id string, state []byte, size int64) error {
+	p, err := s.sessionPath(id)
+	if err != nil {
+		return fmt.Errorf("%w: %w", err, blobstore.ErrUploadGone)
+	}
+	f, err := os.Open(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return gone(id, "no session file")
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil {
+		return err
+	} else if fi.Size() < size {
+		return gone(id, fmt.Sprintf("holds %d bytes, %d to sync", fi.Size(), size))
+	}
+	return f.Sync()
+}
+
+func (s *Store) appendAt(ctx context.Context, id string, state []byte, offset int64, r io.Reader, hash io.Writer, sync bool) (int64, []byte, error) {
 	if offset < 0 {
 		return 0, state, fmt.Errorf("upload %s: negative offset %d", id, offset)
 	}
@@ -92,7 +125,7 @@ func (s *Store) Append(ctx context.Context, id string, state []byte, offset int6
 		return 0, state, err
 	}
 	n, err := layout.WriteHashed(ctx, f, offset, asHash(hash), r)
-	if err == nil {
+	if err == nil && sync {
 		err = f.Sync()
 	}
 	if err != nil {

@@ -54,12 +54,12 @@ func TestCrashMidUploadThenResume(t *testing.T) {
 			res.Body.Close()
 		}
 	}()
-	// the server acknowledges a long body every 16 MiB: once the session's bytes are past
-	// that, the first 16 MiB are acknowledged
-	session := filepath.Join(root, "_blobs", ".uploads", loc[strings.LastIndex(loc, "/")+1:])
+	// the server acknowledges a long body every 16 MiB: wait until the session reports
+	// the first 16 MiB, while the PATCH is still streaming
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		if fi, err := os.Stat(session); err == nil && fi.Size() >= 20<<20 {
+		_, h, _ := httpDo(t, srv, "GET", loc, nil)
+		if end, err := strconv.Atoi(strings.TrimPrefix(h.Get("Range"), "0-")); err == nil && end >= 16<<20-1 {
 			break
 		}
 		if time.Now().After(deadline) {
