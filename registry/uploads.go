@@ -405,7 +405,13 @@ func (h *Handler) finish(ctx context.Context, u metadata.Upload, d digest.Digest
 		return err
 	}
 	defer unlock()
-	if err := h.st.Blobs.Commit(ctx, u.ID, u.BlobState, d, u.Size); err != nil {
+	if _, err := h.st.Blobs.Stat(ctx, d); err == nil {
+		// Stored already (verified when it was written): the session's bytes, verified
+		// as d too, are not needed; replacing the file would only cost the disk.
+		if err := h.st.Blobs.Abort(ctx, u.ID, u.BlobState); err != nil {
+			return err
+		}
+	} else if err := h.st.Blobs.Commit(ctx, u.ID, u.BlobState, d, u.Size); err != nil {
 		return err
 	}
 	if testHookCommitted != nil {
