@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 
@@ -93,8 +92,9 @@ func (im *importer) ensure(ctx context.Context, d digest.Digest, path string) (b
 	return true, nil
 }
 
-// bringIn verifies the file at path against d and stores it, returning its size. A file
-// that does not hash to d wraps blobstore.ErrDigestMismatch.
+// bringIn stores the file at path as blob d, returning its size: by Adopt if the store has
+// it, else by Put. Both check the bytes against d on the way (their contracts), so a file
+// that does not hash to d wraps blobstore.ErrDigestMismatch and is not stored.
 func (im *importer) bringIn(ctx context.Context, d digest.Digest, path string) (int64, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -106,34 +106,11 @@ func (im *importer) bringIn(ctx context.Context, d digest.Digest, path string) (
 		return 0, err
 	}
 	size := fi.Size()
-	h := d.Algorithm().Hash()
 	if a, ok := im.blobs.(Adopter); ok {
-		// Verified here, whatever the store's Adopt checks itself.
-		if _, err := io.Copy(h, fsutil.ContextReader(ctx, f)); err != nil {
-			return 0, err
-		}
-		if got := digest.NewDigest(d.Algorithm(), h); got != d {
-			return 0, fmt.Errorf("content is %s: %w", got, blobstore.ErrDigestMismatch)
-		}
 		return size, a.Adopt(ctx, path, d, size)
 	}
-	// Put verifies while it writes; the file is hashed on the way too, so a store that
-	// trusted its caller would still never hold a mismatching blob.
-	_, err = im.blobs.Put(ctx, d, size, io.TeeReader(fsutil.ContextReader(ctx, f), h))
-	if err != nil {
-		return 0, err
-	}
-	if _, err := io.Copy(h, f); err != nil { // what Put left unread, if anything
-		return 0, err
-	}
-	if got := digest.NewDigest(d.Algorithm(), h); got != d {
-		// Nothing should get here (Put checked); take the blob out again.
-		if err := im.blobs.Delete(ctx, d); err != nil {
-			return 0, err
-		}
-		return 0, fmt.Errorf("content is %s: %w", got, blobstore.ErrDigestMismatch)
-	}
-	return size, nil
+	_, err = im.blobs.Put(ctx, d, size, fsutil.ContextReader(ctx, f))
+	return size, err
 }
 
 // corruptFile records a v1 file that cannot be imported as the blob it is named after.

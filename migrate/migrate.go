@@ -52,8 +52,9 @@ const (
 )
 
 // Adopter is a blob store that can take a complete file as blob d without copying it (the
-// filesystem store hard-links it). The import only adopts files it has verified, and never
-// writes to them afterwards.
+// filesystem store hard-links it). Adopt checks the file against d first, as Put does (a
+// mismatch wraps blobstore.ErrDigestMismatch or ErrSizeMismatch and stores nothing); the
+// import never writes to adopted files afterwards.
 type Adopter interface {
 	Adopt(ctx context.Context, path string, d digest.Digest, size int64) error
 }

@@ -1,7 +1,6 @@
 package registry
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -87,5 +86,3 @@ func ensureDir(dir string) error {
 // paths of the default embedded storage under --root.
 func dbPath(root string) string    { return filepath.Join(root, "eopack.db") }
 func blobsPath(root string) string { return filepath.Join(root, "_blobs") }
-
-var _ = context.Background

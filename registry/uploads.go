@@ -40,20 +40,24 @@ func (h *Handler) session(ctx context.Context, rt route) (metadata.Upload, error
 	return u, nil
 }
 
-// lockedSession is session with the in-process lock for writing it; a session another
-// request is writing answers 416 with its acknowledged Range.
+// lockedSession is session with the in-process lock for writing it, read once the lock is
+// held; a session another request is writing answers 416 with its acknowledged Range.
 func (h *Handler) lockedSession(w http.ResponseWriter, r *http.Request, rt route) (metadata.Upload, func(), error) {
-	u, err := h.session(r.Context(), rt)
-	if err != nil {
-		return u, nil, err
+	if !validUploadID(rt.ref) {
+		return metadata.Upload{}, nil, errf(ErrUploadUnknown, "upload %q", rt.ref)
 	}
-	unlock, ok := h.st.lockSession(u.ID)
+	unlock, ok := h.st.lockSession(rt.ref)
 	if !ok {
+		u, err := h.session(r.Context(), rt)
+		if err != nil {
+			return u, nil, err
+		}
 		w.Header().Set("Location", "/v2/"+rt.name+"/blobs/uploads/"+u.ID)
 		w.Header().Set("Range", rangeHeader(u.Size))
 		return u, nil, errf(ErrRangeInvalid, "upload %s is being written by another request", u.ID)
 	}
-	if u, err = h.session(r.Context(), rt); err != nil { // re-read under the lock
+	u, err := h.session(r.Context(), rt)
+	if err != nil {
 		unlock()
 		return u, nil, err
 	}
@@ -277,7 +281,7 @@ func advance(u metadata.Upload, n int64, state []byte, hs hash.Hash, alg digest.
 	u.Size += n
 	u.BlobState = state
 	u.HashAlg, u.HashState = "", nil
-	if m, ok := hs.(encoding.BinaryMarshaler); ok && hs != nil {
+	if m, ok := hs.(encoding.BinaryMarshaler); ok {
 		if st, err := m.MarshalBinary(); err == nil {
 			u.HashAlg, u.HashState = alg, st
 		}
@@ -309,26 +313,26 @@ func (h *Handler) putUpload(w http.ResponseWriter, r *http.Request, rt route) er
 	}
 	defer unlock()
 	ctx := r.Context()
-	if u.Size > 0 && hashedAs(u, d) {
-		// What the session acknowledged is d already: this is a retry of a completion
-		// whose answer was lost, its body (if any) a chunk acknowledged before. Any other
-		// non-empty body could not make the content d.
+	// A retry of a completion whose answer was lost finishes that completion; its body (if
+	// any) is a chunk acknowledged before, so it is read and dropped.
+	finishRetry := func() error {
 		io.Copy(io.Discard, r.Body)
 		if err := h.finish(ctx, u, d); err != nil {
 			return err
 		}
 		return blobCreated(w, rt.name, d)
 	}
+	if u.Size > 0 && hashedAs(u, d) {
+		// What the session acknowledged is d already: any other non-empty body could not
+		// make the content d.
+		return finishRetry()
+	}
 	u, err = h.appendChunk(w, r, rt, u, d.Algorithm())
 	if errors.Is(err, blobstore.ErrUploadGone) {
-		// The bytes were moved under a digest by a completion whose answer was lost (a
-		// crash between the two stores): if blob d is there, finish that completion.
+		// The bytes were moved under the digest by a completion cut between the two
+		// stores (a crash): if blob d is there, finish it.
 		if _, serr := h.st.Blobs.Stat(ctx, d); serr == nil {
-			io.Copy(io.Discard, r.Body)
-			if err := h.finish(ctx, u, d); err != nil {
-				return err
-			}
-			return blobCreated(w, rt.name, d)
+			return finishRetry()
 		}
 	}
 	if err != nil {
