@@ -42,7 +42,7 @@ func TestHtpasswdLoginWithOras(t *testing.T) {
 	testpeer.SameFile(t, filepath.Join(e.dir, "band.tif"), filepath.Join(anon.dir, "out/band.tif"))
 
 	srv.Cmd.Process.Signal(syscall.SIGTERM) // one server per root
-	srv.Cmd.Wait()
+	srv.WaitExit(t)
 	private := testpeer.StartServe(t, srv.Root, "--htpasswd", hp, "--private")
 	if out, err := anon.run("", oras, "pull", "--plain-http", private.Host()+"/eo/products:v1", "-o", "out2"); err == nil {
 		t.Fatalf("anonymous pull from --private succeeded: %s", out)
@@ -72,16 +72,7 @@ func TestGracefulShutdown(t *testing.T) {
 	if err != nil || !bytes.Equal(append(head, rest...), data) {
 		t.Fatalf("body after SIGTERM: %d bytes, %v", len(head)+len(rest), err)
 	}
-	exit := make(chan error, 1)
-	go func() { exit <- srv.Cmd.Wait() }()
-	select {
-	case err := <-exit:
-		if err != nil {
-			t.Fatalf("serve exited with %v after SIGTERM\n%s", err, srv.Log)
-		}
-	case <-time.After(40 * time.Second):
-		t.Fatal("serve did not exit after SIGTERM")
-	}
+	srv.WaitExit(t)
 	if !strings.Contains(srv.Log.String(), "shutting down") {
 		t.Fatalf("no shutdown in the log:\n%s", srv.Log)
 	}

@@ -172,16 +172,7 @@ func (srv regServer) tagList(t *testing.T, repo string) []string {
 func (srv regServer) restart(t *testing.T, extra ...string) regServer {
 	t.Helper()
 	srv.Cmd.Process.Signal(syscall.SIGTERM)
-	exit := make(chan error, 1)
-	go func() { exit <- srv.Cmd.Wait() }()
-	select {
-	case err := <-exit:
-		if err != nil {
-			t.Fatalf("serve exited with %v after SIGTERM\n%s", err, srv.Log)
-		}
-	case <-time.After(40 * time.Second):
-		t.Fatal("serve did not exit after SIGTERM")
-	}
+	srv.WaitExit(t)
 	return startRegress(t, srv.Root, extra...)
 }
 

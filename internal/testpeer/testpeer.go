@@ -119,6 +119,22 @@ func (s *Server) Stop() {
 	}
 }
 
+// WaitExit waits for the server to exit (after a SIGTERM, say), failing the test unless it
+// exits cleanly within 40 s.
+func (s *Server) WaitExit(t testing.TB) {
+	t.Helper()
+	exit := make(chan error, 1)
+	go func() { exit <- s.Cmd.Wait() }()
+	select {
+	case err := <-exit:
+		if err != nil {
+			t.Fatalf("serve exited with %v\n%s", err, s.Log)
+		}
+	case <-time.After(40 * time.Second):
+		t.Fatal("serve did not exit")
+	}
+}
+
 // StartDistribution starts the pinned CNCF distribution registry with filesystem storage and
 // deletes enabled on a free loopback port. It is stopped when the test ends.
 func StartDistribution(t testing.TB) *Server {
