@@ -97,3 +97,11 @@ type Streamer interface {
 	// AppendUnsynced writes further on.
 	SyncUpload(ctx context.Context, id string, state []byte, size int64) error
 }
+
+// Redirector is an optional capability of a Store whose blobs clients can fetch directly
+// (an object store's presigned URLs), so a registry can answer a blob GET with a redirect
+// instead of relaying the bytes.
+type Redirector interface {
+	// BlobURL is a URL, valid for ttl, from which a plain HTTP GET (with Range) reads blob d.
+	BlobURL(ctx context.Context, d digest.Digest, ttl time.Duration) (string, error)
+}

@@ -170,6 +170,11 @@ type Store interface {
 	// forgetting them and removing the bytes (garbage collection), across every process
 	// sharing the store. Release with the returned func.
 	LockBlob(ctx context.Context, d digest.Digest) (unlock func(), err error)
+	// TryLock takes lock name across every process sharing the store, without waiting:
+	// ok is false while another holder has it. It guards work rather than rows (an upload
+	// session being written, a garbage-collection run); a holder that dies (its process
+	// killed, its connection lost) releases it.
+	TryLock(ctx context.Context, name string) (unlock func(), ok bool, err error)
 
 	Close() error
 }

@@ -16,6 +16,7 @@ pins=(
   "crane|github.com/google/go-containerregistry/cmd/crane@v0.22.1"
   "regctl|github.com/regclient/regclient/cmd/regctl@v0.11.7"
   "conformance|github.com/opencontainers/distribution-spec/conformance@v0.0.0-20260831232431-97274622c111"
+  "versitygw|github.com/versity/versitygw/cmd/versitygw@v1.8.0"
 )
 
 for pin in "${pins[@]}"; do
@@ -41,6 +42,8 @@ command -v htpasswd >/dev/null 2>&1 || need_apt+=(apache2-utils)
 [ -x /usr/bin/time ] || need_apt+=(time)
 command -v bc >/dev/null 2>&1 || need_apt+=(bc)
 command -v curl >/dev/null 2>&1 || need_apt+=(curl)
+# PostgreSQL 15 (Debian bookworm's): the scale-out tests start throwaway clusters with initdb.
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "install-peers: apt-get install ${need_apt[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive

@@ -178,3 +178,29 @@ func testLockBlob(f fx) {
 		f.t.Fatalf("%d overlapping holders", overlaps.Load())
 	}
 }
+
+// testTryLock: one holder per name, never waiting; released names can be taken again.
+func testTryLock(f fx) {
+	unlock, ok, err := f.s.TryLock(f.ctx, "upload:a")
+	f.ok(err)
+	if !ok {
+		f.t.Fatal("a free lock was refused")
+	}
+	if _, ok, err := f.s.TryLock(f.ctx, "upload:a"); err != nil || ok {
+		f.t.Fatalf("second TryLock of a held name = %v, %v; want false, nil", ok, err)
+	}
+	unlockB, ok, err := f.s.TryLock(f.ctx, "upload:b")
+	f.ok(err)
+	if !ok {
+		f.t.Fatal("another name was refused while the first was held")
+	}
+	unlockB()
+	unlock()
+	unlock() // releasing twice is harmless
+	again, ok, err := f.s.TryLock(f.ctx, "upload:a")
+	f.ok(err)
+	if !ok {
+		f.t.Fatal("a released lock was refused")
+	}
+	again()
+}

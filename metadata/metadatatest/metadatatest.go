@@ -43,6 +43,7 @@ func Run(t *testing.T, open func(t *testing.T) metadata.Store) {
 		{"DropLinkRefreshed", testDropLinkRefreshed},
 		{"UnusedBlobs", testUnusedBlobs},
 		{"LockBlob", testLockBlob},
+		{"TryLock", testTryLock},
 		{"RacePutDelete", testRacePutDelete},
 		{"ConcurrentPuts", testConcurrentPuts},
 		{"ConcurrentUploadUpdates", testConcurrentUploadUpdates},

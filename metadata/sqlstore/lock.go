@@ -57,3 +57,29 @@ func (k *keyedLock) release(d digest.Digest, e *keyedEntry) {
 	}
 	k.mu.Unlock()
 }
+
+// namedLock is a set of named locks within one process, taken without waiting.
+type namedLock struct {
+	mu   sync.Mutex
+	held map[string]bool
+}
+
+func newNamedLock() *namedLock { return &namedLock{held: make(map[string]bool)} }
+
+// tryLock takes name unless it is held; the release may be called more than once.
+func (l *namedLock) tryLock(ctx context.Context, name string) (func(), bool, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.held[name] {
+		return nil, false, nil
+	}
+	l.held[name] = true
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			l.mu.Lock()
+			delete(l.held, name)
+			l.mu.Unlock()
+		})
+	}, true, nil
+}

@@ -34,6 +34,8 @@ type Config struct {
 	// LockBlob implements Store.LockBlob; nil: a lock within this process, enough when one
 	// process owns the database.
 	LockBlob func(ctx context.Context, d digest.Digest) (func(), error)
+	// TryLock implements Store.TryLock; nil: a lock within this process.
+	TryLock func(ctx context.Context, name string) (func(), bool, error)
 	// OnClose runs after the database is closed (releasing a lock file, say).
 	OnClose func() error
 }
@@ -44,6 +46,7 @@ type Store struct {
 	d        *Dialect
 	writeSem chan struct{} // nil unless SerialWrites
 	lockBlob func(ctx context.Context, d digest.Digest) (func(), error)
+	tryLock  func(ctx context.Context, name string) (func(), bool, error)
 	onClose  func() error
 	now      func() time.Time
 }
@@ -51,7 +54,7 @@ type Store struct {
 // New migrates db's schema to SchemaVersion (or, read-only, checks it) and returns the
 // store. Closing the store closes db.
 func New(ctx context.Context, db *sql.DB, c Config) (*Store, error) {
-	s := &Store{db: db, d: c.Dialect, lockBlob: c.LockBlob, onClose: c.OnClose, now: time.Now}
+	s := &Store{db: db, d: c.Dialect, lockBlob: c.LockBlob, tryLock: c.TryLock, onClose: c.OnClose, now: time.Now}
 	if s.d == nil {
 		s.d = SQLite()
 	}
@@ -60,6 +63,9 @@ func New(ctx context.Context, db *sql.DB, c Config) (*Store, error) {
 	}
 	if s.lockBlob == nil {
 		s.lockBlob = newKeyedLock().lock
+	}
+	if s.tryLock == nil {
+		s.tryLock = newNamedLock().tryLock
 	}
 	var err error
 	if c.ReadOnly {
@@ -86,6 +92,11 @@ func (s *Store) Close() error {
 // LockBlob implements metadata.Store with Config.LockBlob.
 func (s *Store) LockBlob(ctx context.Context, d digest.Digest) (func(), error) {
 	return s.lockBlob(ctx, d)
+}
+
+// TryLock implements metadata.Store with Config.TryLock.
+func (s *Store) TryLock(ctx context.Context, name string) (func(), bool, error) {
+	return s.tryLock(ctx, name)
 }
 
 // querier is what *sql.DB and *sql.Tx share.
