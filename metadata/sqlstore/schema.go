@@ -85,8 +85,13 @@ var SchemaVersion = len(migrations)
 // migrate brings the schema up to SchemaVersion in one transaction. Beginning the write
 // transaction (SQLite) or the dialect's MigrationLock (PostgreSQL) makes processes opening
 // the database at once take turns; each sees the migrations the others applied.
+//
+// The transaction has the driver's default isolation (READ COMMITTED in PostgreSQL), not the
+// dialect's WriteTx: a SERIALIZABLE transaction's snapshot is taken at its first statement,
+// the lock, so after waiting for the lock it would not see the version a process ahead of
+// it had just committed, and would run the migrations again.
 func (s *Store) migrate(ctx context.Context) error {
-	return s.write(ctx, func(t conn) error {
+	return s.writeTx(ctx, nil, func(t conn) error {
 		if s.d.MigrationLock != "" {
 			if _, err := t.exec(ctx, s.d.MigrationLock); err != nil {
 				return err

@@ -12,6 +12,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"time"
 
 	"github.com/opencontainers/go-digest"
@@ -165,11 +166,16 @@ func list[T any](ctx context.Context, c conn, scan func(*sql.Rows) (T, error), q
 func (s *Store) r() conn { return conn{s.db, s.d} }
 
 // maxAttempts bounds the runs of a write transaction the dialect calls retryable.
-const maxAttempts = 10
+const maxAttempts = 30
 
-// write runs fn in one write transaction, committed if fn returns nil, and runs it again
-// if the dialect says the failure was a serialization conflict.
+// write runs fn in one write transaction (the dialect's WriteTx), committed if fn returns
+// nil, and runs it again if the dialect says the failure was a serialization conflict.
 func (s *Store) write(ctx context.Context, fn func(conn) error) error {
+	return s.writeTx(ctx, s.d.WriteTx, fn)
+}
+
+// writeTx is write with transaction options opts.
+func (s *Store) writeTx(ctx context.Context, opts *sql.TxOptions, fn func(conn) error) error {
 	if s.writeSem != nil {
 		select {
 		case s.writeSem <- struct{}{}:
@@ -179,20 +185,29 @@ func (s *Store) write(ctx context.Context, fn func(conn) error) error {
 		}
 	}
 	for attempt := 1; ; attempt++ {
-		err := s.tryWrite(ctx, fn)
-		if err == nil || s.d.Retryable == nil || !s.d.Retryable(err) || attempt == maxAttempts {
+		err := s.tryWrite(ctx, opts, fn)
+		if err == nil || s.d.Retryable == nil || !s.d.Retryable(err) {
 			return err
 		}
+		if attempt == maxAttempts {
+			return fmt.Errorf("%w (%d attempts)", err, attempt)
+		}
 		select {
-		case <-time.After(time.Duration(attempt) * time.Millisecond):
+		case <-time.After(retryDelay(attempt)):
 		case <-ctx.Done():
 			return ctx.Err()
 		}
 	}
 }
 
-func (s *Store) tryWrite(ctx context.Context, fn func(conn) error) error {
-	tx, err := s.db.BeginTx(ctx, s.d.WriteTx)
+// retryDelay is a random wait after the attempt-th conflict, its bound doubling from 2 ms to
+// 128 ms, so that writers of the same rows spread out instead of colliding again.
+func retryDelay(attempt int) time.Duration {
+	return rand.N(time.Duration(1<<min(attempt, 7)) * time.Millisecond)
+}
+
+func (s *Store) tryWrite(ctx context.Context, opts *sql.TxOptions, fn func(conn) error) error {
+	tx, err := s.db.BeginTx(ctx, opts)
 	if err != nil {
 		return err
 	}
