@@ -99,3 +99,32 @@ bench_rss_watch() {
   done
   { for i in "${!pids[@]}"; do printf '%d ' $((max[i] / 1024)); done; echo; } >"$out"
 }
+
+# bench_shared_storage : starts a durable PostgreSQL cluster (Debian's, run as the postgres
+# user when root) and versitygw (posix backend) with one bucket, both on loopback inside
+# $BENCH_WORK, and sets BENCH_DB (postgres:// URL) and BENCH_BLOBS (s3:// URL), with the S3
+# credentials exported as AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY. fsync stays on: the
+# figures are those of a database that keeps what it acknowledges.
+bench_shared_storage() {
+  local pgbin pgdir pgport s3dir s3port as=()
+  pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+  [ -x "$pgbin/initdb" ] || { echo "bench: PostgreSQL not installed (run scripts/install-peers.sh)" >&2; exit 2; }
+  bench_need shared versitygw
+  pgdir=$BENCH_WORK/pg; mkdir -p "$pgdir"
+  if [ "$(id -u)" = 0 ]; then chown postgres "$pgdir"; chmod 755 "$BENCH_WORK"; as=(runuser -u postgres --); fi
+  "${as[@]}" "$pgbin/initdb" -D "$pgdir/data" -A trust -U postgres -E UTF8 >"$BENCH_WORK/initdb.log" 2>&1
+  pgport=$(bench_freeport)
+  bench_bg "$BENCH_WORK/postgres.log" "${as[@]}" "$pgbin/postgres" -D "$pgdir/data" -p "$pgport" -k "$pgdir" \
+    -c listen_addresses=127.0.0.1 -c max_connections=400
+  for _ in $(seq 200); do "$pgbin/pg_isready" -q -h 127.0.0.1 -p "$pgport" && break; sleep 0.05; done
+  "$pgbin/psql" -q -h 127.0.0.1 -p "$pgport" -U postgres -c 'CREATE DATABASE eopack' postgres
+  BENCH_DB="postgres://postgres@127.0.0.1:$pgport/eopack?sslmode=disable"
+
+  s3dir=$BENCH_WORK/s3; mkdir -p "$s3dir/eopack"   # the posix backend: a top folder is a bucket
+  s3port=$(bench_freeport)
+  export AWS_ACCESS_KEY_ID=benchaccess AWS_SECRET_ACCESS_KEY=benchsecret0123456789
+  bench_bg "$BENCH_WORK/versitygw.log" versitygw --access "$AWS_ACCESS_KEY_ID" --secret "$AWS_SECRET_ACCESS_KEY" \
+    --port "127.0.0.1:$s3port" --quiet posix "$s3dir"
+  for _ in $(seq 200); do curl -s -o /dev/null "http://127.0.0.1:$s3port/" && break; sleep 0.05; done
+  BENCH_BLOBS="s3://eopack/registry?endpoint=http://127.0.0.1:$s3port&region=us-east-1"
+}

@@ -7,9 +7,11 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/opencontainers/go-digest"
 
+	"github.com/eopack/eopack/blobstore"
 	"github.com/eopack/eopack/metadata"
 )
 
@@ -28,6 +30,11 @@ func contentHeaders(w http.ResponseWriter, d digest.Digest, mediaType string) {
 	w.Header().Set("Docker-Content-Digest", d.String())
 	w.Header().Set("ETag", `"`+d.String()+`"`)
 }
+
+// redirectTTL is how long a blob URL handed out by a redirect stays valid: long enough to
+// start a large download (the transfer itself may outlast it), short enough that a leaked
+// URL soon stops working.
+const redirectTTL = 15 * time.Minute
 
 // getBlob serves a blob the repository may read, with Range and HEAD. A manifest of the
 // repository is also served as a blob by its digest, as other registries do (the reverse
@@ -48,6 +55,15 @@ func (h *Handler) getBlob(w http.ResponseWriter, r *http.Request, rt route) erro
 		return nil
 	} else if err != nil {
 		return err
+	}
+	if rd, ok := h.st.Blobs.(blobstore.Redirector); ok && h.opt.BlobRedirect && r.Method == http.MethodGet {
+		u, err := rd.BlobURL(ctx, d, redirectTTL)
+		if err != nil {
+			return err
+		}
+		w.Header().Set("Docker-Content-Digest", d.String())
+		http.Redirect(w, r, u, http.StatusTemporaryRedirect)
+		return nil
 	}
 	f, info, err := h.st.Blobs.Open(ctx, d)
 	if err != nil {
@@ -113,6 +129,11 @@ func (h *Handler) startUpload(w http.ResponseWriter, r *http.Request, rt route) 
 	if err := h.st.Meta.CreateUpload(ctx, u); err != nil {
 		h.st.Blobs.Abort(context.WithoutCancel(ctx), id, state)
 		return err
+	}
+	if cm, ok := h.st.Blobs.(interface{ ChunkMinLength() int64 }); ok {
+		// Smaller chunks are accepted too; this is the size that costs the store no
+		// extra round trip.
+		w.Header().Set("OCI-Chunk-Min-Length", strconv.FormatInt(cm.ChunkMinLength(), 10))
 	}
 	return uploadAccepted(w, rt.name, id, 0, http.StatusAccepted)
 }

@@ -44,10 +44,24 @@ func (r GCReport) String() string {
 		verb, r.Blobs, r.BlobBytes, r.Links, r.Sessions, r.SessionBytes)
 }
 
+// ErrGCRunning: another collection holds the store (one runs at a time across every server
+// sharing the metadata).
+var ErrGCRunning = errors.New("another garbage collection is running on this storage")
+
 // GC collects garbage older than grace. With dryRun nothing changes; blobs that only
 // dropped links would free are counted as the real run would remove them.
 func (s *Storage) GC(ctx context.Context, grace time.Duration, dryRun bool) (GCReport, error) {
 	rep := GCReport{DryRun: dryRun}
+	if !dryRun {
+		unlock, ok, err := s.Meta.TryLock(ctx, "gc")
+		if err != nil {
+			return rep, err
+		}
+		if !ok {
+			return rep, ErrGCRunning
+		}
+		defer unlock()
+	}
 	before := time.Now().Add(-grace)
 	if err := s.gcSessions(ctx, before, &rep); err != nil {
 		return rep, err
@@ -143,11 +157,19 @@ func (s *Storage) gcSessions(ctx context.Context, before time.Time, rep *GCRepor
 			rep.SessionBytes += u.Size
 			continue
 		}
-		unlock, ok := s.lockSession(u.ID)
+		unlock, ok, err := s.lockSession(ctx, u.ID, 0)
+		if err != nil {
+			return err
+		}
 		if !ok {
 			continue // a request is writing it right now
 		}
-		err := s.Meta.DeleteUpload(ctx, u.ID)
+		// Written since it was listed (by a request that has ended meanwhile): keep it.
+		if cur, err := s.Meta.Upload(ctx, u.ID); err != nil || cur.Updated.After(before) {
+			unlock()
+			continue
+		}
+		err = s.Meta.DeleteUpload(ctx, u.ID)
 		if err == nil {
 			s.Blobs.Abort(ctx, u.ID, u.BlobState)
 			rep.Sessions++
@@ -235,6 +257,9 @@ func (s *Storage) gcLoop(ctx context.Context, interval, grace time.Duration, log
 			return
 		case <-t.C:
 			rep, err := s.GC(ctx, grace, false)
+			if errors.Is(err, ErrGCRunning) {
+				continue // another server is collecting
+			}
 			if err != nil && ctx.Err() == nil {
 				logf("gc: %v", err)
 			} else if rep.Blobs+rep.Links+rep.Sessions > 0 {

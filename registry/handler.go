@@ -18,6 +18,10 @@ type Options struct {
 	Private bool
 	// Log receives internal errors; nil discards them.
 	Log *log.Logger
+	// BlobRedirect answers a blob GET with a 307 to a short-lived URL of the blob store
+	// (object stores' presigned URLs), so the bytes bypass the registry; stores without
+	// such URLs serve the bytes as usual.
+	BlobRedirect bool
 }
 
 // Handler serves the distribution spec over a Storage.

@@ -15,6 +15,10 @@ import (
 type Config struct {
 	Addr       string // listen address, e.g. 127.0.0.1:5000
 	Root       string // storage folder
+	DB         string // postgres:// URL of a shared metadata database ("": SQLite in Root)
+	Blobs      string // s3:// URL or folder of the blob store ("": Root/_blobs)
+	// BlobRedirect answers blob GETs with a 307 to a presigned URL of an object store.
+	BlobRedirect bool
 	Htpasswd   string // bcrypt htpasswd file; empty: no auth
 	Private    bool   // require auth to pull too
 	TLSCert    string // with TLSKey: serve HTTPS
@@ -51,14 +55,15 @@ func Serve(ctx context.Context, cfg Config, ready func(addr string)) error {
 		cfg.Log = io.Discard
 	}
 	logger := log.New(cfg.Log, "", log.LstdFlags)
-	opt := Options{Private: cfg.Private, Log: logger}
+	opt := Options{Private: cfg.Private, Log: logger, BlobRedirect: cfg.BlobRedirect}
 	if cfg.Htpasswd != "" {
 		var err error
 		if opt.Auth, err = LoadHtpasswd(cfg.Htpasswd); err != nil {
 			return fmt.Errorf("--htpasswd: %w", err)
 		}
 	}
-	st, err := Open(ctx, cfg.Root, cfg.Log)
+	loc := Location{Root: cfg.Root, DB: cfg.DB, Blobs: cfg.Blobs}
+	st, err := OpenLocation(ctx, loc, cfg.Log)
 	if err != nil {
 		return err
 	}
@@ -92,7 +97,7 @@ func Serve(ctx context.Context, cfg Config, ready func(addr string)) error {
 	if cfg.TLSCert != "" {
 		scheme = "https"
 	}
-	logger.Printf("eopack registry serving %s://%s from %s (at most %d connections)", scheme, ln.Addr(), cfg.Root, guard.max)
+	logger.Printf("eopack registry serving %s://%s from %s (at most %d connections)", scheme, ln.Addr(), loc, guard.max)
 	if ready != nil {
 		ready(ln.Addr().String())
 	}

@@ -1,12 +1,15 @@
 package registry
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
-	"sync"
+	"time"
 
 	"github.com/eopack/eopack/blobstore"
 	"github.com/eopack/eopack/metadata"
@@ -14,50 +17,48 @@ import (
 
 // Storage is what the handler serves from: the metadata store (what exists and who may read
 // it) and the blob store (the bytes). The handler never touches SQL or files directly.
+// Nothing else is kept in the process, so several servers can share one Storage's stores.
 type Storage struct {
 	Meta  metadata.Store
 	Blobs blobstore.Store
-
-	sessMu sync.Mutex
-	sess   map[string]*sessionLock // in-process exclusion of requests writing one upload session
 }
 
 // NewStorage serves meta and blobs.
 func NewStorage(meta metadata.Store, blobs blobstore.Store) *Storage {
-	return &Storage{Meta: meta, Blobs: blobs, sess: map[string]*sessionLock{}}
+	return &Storage{Meta: meta, Blobs: blobs}
 }
 
-// Close closes the metadata store.
-func (s *Storage) Close() error { return s.Meta.Close() }
-
-type sessionLock struct {
-	mu    sync.Mutex
-	users int
-}
-
-// lockSession takes upload session id's lock if no other request holds it; ok is false if
-// one does (a client must not write two chunks of one session at once).
-func (s *Storage) lockSession(id string) (unlock func(), ok bool) {
-	s.sessMu.Lock()
-	l := s.sess[id]
-	if l == nil {
-		l = &sessionLock{}
-		s.sess[id] = l
+// Close closes the metadata store, then the blob store if it has a Close.
+func (s *Storage) Close() error {
+	err := s.Meta.Close()
+	if c, ok := s.Blobs.(io.Closer); ok {
+		err = errors.Join(err, c.Close())
 	}
-	l.users++
-	s.sessMu.Unlock()
-	release := func() {
-		s.sessMu.Lock()
-		if l.users--; l.users == 0 {
-			delete(s.sess, id)
+	return err
+}
+
+// sessionLockWait is how long a request waits for another request's hold on an upload
+// session to end before refusing. A client never writes one session from two requests at
+// once, but it may retry on another server while the first one is still ending the
+// request it gave up on (or while the database notices that a killed server is gone).
+const sessionLockWait = 2 * time.Second
+
+// lockSession takes upload session id's lock, which every server sharing the metadata
+// honours; ok is false if another request still holds it after sessionLockWait (wait 0:
+// no waiting).
+func (s *Storage) lockSession(ctx context.Context, id string, wait time.Duration) (unlock func(), ok bool, err error) {
+	deadline := time.Now().Add(wait)
+	for pause := 5 * time.Millisecond; ; pause = min(2*pause, 200*time.Millisecond) {
+		unlock, ok, err := s.Meta.TryLock(ctx, "upload:"+id)
+		if err != nil || ok || time.Now().Add(pause).After(deadline) {
+			return unlock, ok, err
 		}
-		s.sessMu.Unlock()
+		select {
+		case <-time.After(pause):
+		case <-ctx.Done():
+			return nil, false, ctx.Err()
+		}
 	}
-	if !l.mu.TryLock() {
-		release()
-		return nil, false
-	}
-	return func() { l.mu.Unlock(); release() }, true
 }
 
 // newUploadID is 16 random bytes in hex.

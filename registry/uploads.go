@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding"
 	"errors"
+	"fmt"
 	"hash"
 	"io"
 	"net/http"
@@ -46,7 +47,10 @@ func (h *Handler) lockedSession(w http.ResponseWriter, r *http.Request, rt route
 	if !validUploadID(rt.ref) {
 		return metadata.Upload{}, nil, errf(ErrUploadUnknown, "upload %q", rt.ref)
 	}
-	unlock, ok := h.st.lockSession(rt.ref)
+	unlock, ok, err := h.st.lockSession(r.Context(), rt.ref, sessionLockWait)
+	if err != nil {
+		return metadata.Upload{}, nil, err
+	}
 	if !ok {
 		u, err := h.session(r.Context(), rt)
 		if err != nil {
@@ -322,6 +326,17 @@ func (h *Handler) putUpload(w http.ResponseWriter, r *http.Request, rt route) er
 		}
 		return blobCreated(w, rt.name, d)
 	}
+	if u.Size == 0 && r.Header.Get("Content-Range") == "" {
+		// Nothing acknowledged yet: the body is the whole blob (POST, then one PUT).
+		err := h.putDirect(ctx, rt.name, d, r.ContentLength, r.Body)
+		if err == nil || errors.Is(err, ErrDigestInvalid) {
+			h.dropSession(ctx, u)
+		}
+		if err != nil {
+			return err
+		}
+		return blobCreated(w, rt.name, d)
+	}
 	if u.Size > 0 && hashedAs(u, d) {
 		// What the session acknowledged is d already: any other non-empty body could not
 		// make the content d.
@@ -430,37 +445,43 @@ func (h *Handler) finish(ctx context.Context, u metadata.Upload, d digest.Digest
 // an error stops the completion there, as a crash would.
 var testHookCommitted func() error
 
-// putMonolithic stores a single-request upload (POST ?digest=): a session of its own that
-// only the blob store knows, written, verified and finished in this request.
+// putMonolithic stores a single-request upload (POST ?digest=).
 func (h *Handler) putMonolithic(w http.ResponseWriter, r *http.Request, rt route, d digest.Digest) error {
-	ctx := r.Context()
-	u := metadata.Upload{ID: newUploadID(), Repo: rt.name}
-	state, err := h.st.Blobs.StartUpload(ctx, u.ID)
-	if err != nil {
+	if err := h.putDirect(r.Context(), rt.name, d, r.ContentLength, r.Body); err != nil {
 		return err
 	}
-	u.BlobState = state
-	done := false
-	defer func() {
-		if !done {
-			h.st.Blobs.Abort(context.WithoutCancel(ctx), u.ID, u.BlobState)
-		}
-	}()
-	hs := d.Algorithm().Hash()
-	n, state, err := h.st.Blobs.Append(ctx, u.ID, u.BlobState, 0, r.Body, hs)
-	if err != nil {
-		return err
-	}
-	if r.ContentLength >= 0 && n != r.ContentLength {
-		return errf(ErrSizeInvalid, "body has %d bytes, Content-Length %d", n, r.ContentLength)
-	}
-	u.Size, u.BlobState = n, state
-	if got := digest.NewDigest(d.Algorithm(), hs); got != d {
-		return errf(ErrDigestInvalid, "upload content is %s, not %s", got, d)
-	}
-	if err := h.finish(ctx, u, d); err != nil {
-		return err
-	}
-	done = true
 	return blobCreated(w, rt.name, d)
+}
+
+// putDirect stores body, the whole blob, with the blob store's Put, which verifies it while
+// writing (an object store writes it straight under its digest), then links it to repo.
+func (h *Handler) putDirect(ctx context.Context, repo string, d digest.Digest, size int64, body io.Reader) error {
+	if err := d.Validate(); err != nil {
+		return errf(ErrDigestInvalid, "%q: %v", d, err)
+	}
+	n, err := h.st.Blobs.Put(ctx, d, size, body)
+	switch {
+	case errors.Is(err, blobstore.ErrDigestMismatch):
+		return errf(ErrDigestInvalid, "%v", err)
+	case errors.Is(err, blobstore.ErrSizeMismatch):
+		return errf(ErrSizeInvalid, "%v", err)
+	case err != nil:
+		return err
+	}
+	return h.record(ctx, repo, d, n)
+}
+
+// record links blob d, which the blob store holds, to repo, under the blob's lock: garbage
+// collection cannot remove the bytes between the check and the record.
+func (h *Handler) record(ctx context.Context, repo string, d digest.Digest, size int64) error {
+	ctx = context.WithoutCancel(ctx) // the bytes are stored; finish
+	unlock, err := h.st.Meta.LockBlob(ctx, d)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if _, err := h.st.Blobs.Stat(ctx, d); err != nil {
+		return fmt.Errorf("blob %s was collected while it was being stored, push it again: %w", d, err)
+	}
+	return h.st.Meta.LinkBlob(ctx, repo, d, size)
 }

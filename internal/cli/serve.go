@@ -31,15 +31,23 @@ database in --root, every change one transaction; blobs are stored once, by dige
 --root/_blobs, each verified before it is visible. A --root written by an earlier eopack
 (one OCI image layout per repository) is imported on start. Garbage (unused blobs, stale
 upload sessions) is collected online every --gc-interval, sparing anything younger than
---upload-ttl. To get a repository as an OCI image layout: eopack cp REG/REPO:TAG --to-oci-layout DIR.
+--upload-ttl.
+
+Several servers can run behind one address on shared storage: --db postgres://… keeps the
+metadata in PostgreSQL and --blobs s3://BUCKET/PREFIX?endpoint=…&region=… the blobs in any
+S3-compatible store (credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the
+shared AWS config). Upload sessions live in the database, so any server takes any request.
+To get a repository as an OCI image layout: eopack cp REG/REPO:TAG --to-oci-layout DIR.
 With --htpasswd (bcrypt entries, as "htpasswd -B" writes) push and delete need basic auth;
 pull stays anonymous unless --private. SIGINT/SIGTERM finish requests in flight, then exit.`,
 		Example: `  eopack serve
   eopack serve --addr 127.0.0.1:5000 --root ./registry --htpasswd ./htpasswd
+  eopack serve --addr :5000 --db postgres://eopack@db/eopack \
+    --blobs 's3://eo-archive/registry?endpoint=https://s3.example.org&region=eu-west-1'
   eopack serve gc --root ./registry --dry-run`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if o.Root == "" {
+			if o.Root == "" && (o.DB == "" || o.Blobs == "") {
 				return usagef("--root must not be empty")
 			}
 			o.Log = stdio.Err
@@ -49,6 +57,9 @@ pull stays anonymous unless --private. SIGINT/SIGTERM finish requests in flight,
 	f := cmd.Flags()
 	f.StringVar(&o.Addr, "addr", "127.0.0.1:5000", "listen address")
 	f.StringVar(&o.Root, "root", "./eopack-registry", "storage folder (metadata database and blobs)")
+	f.StringVar(&o.DB, "db", "", "postgres://… URL of a metadata database shared by several servers (default: SQLite in --root)")
+	f.StringVar(&o.Blobs, "blobs", "", "blob store: s3://BUCKET/PREFIX?endpoint=URL&region=R (AWS credentials from the environment) or a folder (default: --root/_blobs)")
+	f.BoolVar(&o.BlobRedirect, "blob-redirect", false, "answer blob GETs with a 307 to a presigned URL of the S3 store")
 	f.StringVar(&o.Htpasswd, "htpasswd", "", "htpasswd file with bcrypt entries: push and delete need basic auth")
 	f.BoolVar(&o.Private, "private", false, "require authentication to pull too (needs --htpasswd)")
 	f.StringVar(&o.TLSCert, "tls-cert", "", "TLS certificate file (serve HTTPS, with --tls-key)")
@@ -65,7 +76,7 @@ func runServe(ctx context.Context, o serveOptions) error {
 }
 
 type serveGCOptions struct {
-	root   string
+	loc    registry.Location
 	grace  time.Duration
 	dryRun bool
 }
@@ -74,11 +85,13 @@ func newServeGCCommand(stdio *IO) *cobra.Command {
 	var o serveGCOptions
 	cmd := &cobra.Command{
 		Use:   "gc --root DIR [--dry-run]",
-		Short: "Collect garbage of a stopped registry's storage, or report it with --dry-run",
+		Short: "Collect garbage of a registry's storage, or report it with --dry-run",
 		Long: `Remove blobs no manifest references and no repository has used for --grace, and upload
-sessions untouched for --grace. A running server does this itself every --gc-interval;
-this command is for a stopped one. --dry-run only reports what would go and how many
-bytes, and also works while the server runs.`,
+sessions untouched for --grace. A running server does this itself every --gc-interval.
+On the embedded storage (--root) this command is for a stopped server; on shared storage
+(--db postgres://… --blobs s3://…) it may run while servers run, and one collection runs
+at a time. --dry-run only reports what would go and how many bytes, and also works while
+the server runs.`,
 		Example: `  eopack serve gc --root ./registry --dry-run`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -86,16 +99,18 @@ bytes, and also works while the server runs.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.root, "root", "./eopack-registry", "storage folder")
+	f.StringVar(&o.loc.Root, "root", "./eopack-registry", "storage folder")
+	f.StringVar(&o.loc.DB, "db", "", "postgres://… URL of the metadata database (as serve --db)")
+	f.StringVar(&o.loc.Blobs, "blobs", "", "blob store URL or folder (as serve --blobs)")
 	f.DurationVar(&o.grace, "grace", 24*time.Hour, "keep anything younger than this")
 	f.BoolVar(&o.dryRun, "dry-run", false, "report, change nothing")
 	return cmd
 }
 
 func runServeGC(ctx context.Context, stdio *IO, o serveGCOptions) error {
-	open := func() (*registry.Storage, error) { return registry.Open(ctx, o.root, stdio.Err) }
+	open := func() (*registry.Storage, error) { return registry.OpenLocation(ctx, o.loc, stdio.Err) }
 	if o.dryRun {
-		open = func() (*registry.Storage, error) { return registry.OpenReadOnly(o.root) }
+		open = func() (*registry.Storage, error) { return registry.OpenLocationReadOnly(ctx, o.loc) }
 	}
 	st, err := open()
 	if err != nil {
