@@ -167,6 +167,15 @@ func (s *Store) Abort(ctx context.Context, id string, state []byte) error {
 	}
 	var uploadID string
 	if st, err := decodeState(state); err == nil {
+		if st.uploadID == "" && st.end == 0 && len(st.parts) == 0 {
+			// Nothing was appended (a blob sent whole went straight to its key): only
+			// the start marker is there. Objects of an Append never recorded, if any,
+			// are found by WalkUploads once the session record is gone.
+			if err := s.deleteKey(ctx, s.tailKey(id, 0)); err != nil {
+				return fmt.Errorf("abort upload %s: %w", id, err)
+			}
+			return nil
+		}
 		uploadID = st.uploadID
 	}
 	if err := s.removeSession(ctx, id, uploadID); err != nil {

@@ -40,6 +40,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -49,6 +50,7 @@ import (
 	_ "crypto/sha512"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
@@ -127,6 +129,9 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 			o.BaseEndpoint = aws.String(endpoint)
 		}
 		o.UsePathStyle = pathStyle
+		o.Retryer = retry.NewStandard(func(so *retry.StandardOptions) {
+			so.Retryables = append(so.Retryables, retry.IsErrorRetryableFunc(conflictRetryable))
+		})
 	})
 	s := &Store{
 		client: client, presign: s3.NewPresignClient(client), bucket: u.Host,
@@ -139,6 +144,18 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 		return nil, fmt.Errorf("open s3 blob store %s: bucket not reachable: %w", name, err)
 	}
 	return s, nil
+}
+
+// conflictRetryable also retries 409 Conflict answers to object requests: S3 uses them for
+// transient conflicts (OperationAborted, ConditionalRequestConflict: "try again"), and
+// stores that map keys onto a file system answer 409 while a concurrent request is creating
+// or removing a folder on the key's path.
+func conflictRetryable(err error) aws.Ternary {
+	var re *smithyhttp.ResponseError
+	if errors.As(err, &re) && re.HTTPStatusCode() == http.StatusConflict {
+		return aws.TrueTernary
+	}
+	return aws.UnknownTernary
 }
 
 // blobKey is PREFIX/blobs/<alg>/<xx>/<hex>, or an error if d is not a valid digest.
