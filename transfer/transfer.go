@@ -115,6 +115,7 @@ type Events struct {
 type Options struct {
 	Concurrency int
 	Referrers   bool // also copy the referrers of the root, recursively (cp -r)
+	Force       bool // look below manifests the destination already holds (--force)
 	Events      Events
 	Stats       *Stats // filled when set
 }
@@ -184,6 +185,9 @@ func mountSource(src content.ReadOnlyStorage, dst content.Storage) string {
 // along. It returns the root descriptor.
 func Copy(ctx context.Context, src oras.ReadOnlyGraphTarget, srcRef string, dst oras.Target, dstRef string, o Options) (ocispec.Descriptor, error) {
 	g := o.graphOptions(src, dst)
+	if o.Force {
+		dst = forced(dst)
+	}
 	if _, err := digest.Parse(dstRef); err == nil || dstRef == "" {
 		// untagged at the destination: copy the graph only (a layout would otherwise get
 		// a ref.name that is a digest)
@@ -219,10 +223,14 @@ func referrersOptions(g oras.CopyGraphOptions) oras.ExtendedCopyOptions {
 // CopyRoot copies the graph under root from src to dst and, when dstRef is not empty, tags
 // it (pushing the root by reference where the destination can, to save a round trip).
 func CopyRoot(ctx context.Context, src oras.ReadOnlyTarget, root ocispec.Descriptor, dst oras.Target, dstRef string, o Options) error {
-	if dstRef == "" {
-		return oras.CopyGraph(ctx, src, dst, root, o.graphOptions(src, dst))
+	g := o.graphOptions(src, dst)
+	if o.Force {
+		dst = forced(dst)
 	}
-	_, err := oras.Copy(ctx, src, root.Digest.String(), dst, dstRef, oras.CopyOptions{CopyGraphOptions: o.graphOptions(src, dst)})
+	if dstRef == "" {
+		return oras.CopyGraph(ctx, src, dst, root, g)
+	}
+	_, err := oras.Copy(ctx, src, root.Digest.String(), dst, dstRef, oras.CopyOptions{CopyGraphOptions: g})
 	return err
 }
 
