@@ -33,7 +33,7 @@ func newAttachCommand(stdio *IO) *cobra.Command {
 }
 
 func runAttach(ctx context.Context, stdio *IO, opts *attachOptions) error {
-	if err := checkFormat(opts.format); err != nil {
+	if err := opts.format.parse(stdio.Err); err != nil {
 		return err
 	}
 	if opts.artifactType == "" {
@@ -57,7 +57,7 @@ func runAttach(ctx context.Context, stdio *IO, opts *attachOptions) error {
 	}
 	defer in.Cleanup()
 	in.Subject = &subject
-	p := newPrinter(stdio.Out, opts.format == "json")
+	p := newPrinter(stdio.Out, opts.format.structured())
 	root, manifest, stats, err := uploadArtifact(ctx, in, dst, ref.With(""), opts.reproducible, opts.remote.Concurrency, p)
 	if err != nil {
 		return err
@@ -68,12 +68,8 @@ func runAttach(ctx context.Context, stdio *IO, opts *attachOptions) error {
 			return err
 		}
 	}
-	if opts.format == "json" {
-		if err := writeJSON(stdio.Out, pushJSON(ref, root, nil), false); err != nil {
-			return err
-		}
-		_, err := fmt.Fprintln(stdio.Out)
-		return err
+	if opts.format.structured() {
+		return opts.format.write(stdio.Out, newDescriptorModel(repoPath(ref), root))
 	}
 	fmt.Fprintln(stdio.Out, "Attached to", ref.Display())
 	fmt.Fprintln(stdio.Out, "Digest:", root.Digest)

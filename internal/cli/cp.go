@@ -20,7 +20,7 @@ type copyOptions struct {
 	fromRef, toRef     string
 	toFlag             string
 	recursive          bool
-	format             string
+	format             formatFlags
 	concurrencyOptions target.Options
 }
 
@@ -60,13 +60,13 @@ The destination may be given as a second argument (ORAS) or with --to (the seed'
 	f.BoolVar(&opts.toLayout, "to-oci-layout", false, "the destination is an OCI image layout folder")
 	f.StringVar(&opts.toFlag, "to", "", "destination `reference` (instead of a second argument)")
 	f.BoolVarP(&opts.recursive, "recursive", "r", false, "also copy the artifact's referrers (signatures, SBOMs, …), recursively")
-	f.StringVar(&opts.format, "format", "text", "output format: text or json")
+	opts.format.addFlags(f, formatText, formatJSON, formatGoTemplate)
 	opts.concurrencyOptions.AddConcurrencyFlag(f)
 	return cmd
 }
 
 func runCopy(ctx context.Context, stdio *IO, opts *copyOptions) error {
-	if err := checkFormat(opts.format); err != nil {
+	if err := opts.format.parse(stdio.Err); err != nil {
 		return err
 	}
 	srcRef, err := target.Parse(opts.fromRef, opts.fromLayout)
@@ -101,7 +101,7 @@ func runCopy(ctx context.Context, stdio *IO, opts *copyOptions) error {
 	if err != nil {
 		return target.Explain(err, dstRef)
 	}
-	p := newPrinter(stdio.Out, opts.format == "json")
+	p := newPrinter(stdio.Out, opts.format.structured())
 	stats := &transfer.Stats{}
 	topts := transfer.Options{
 		Concurrency: opts.concurrencyOptions.Concurrency,
@@ -121,12 +121,9 @@ func runCopy(ctx context.Context, stdio *IO, opts *copyOptions) error {
 		return err
 	}
 	p.println(stats.Summary("Copied"))
-	if opts.format == "json" {
-		if err := writeJSON(stdio.Out, pushJSON(dstRef, root, tags), false); err != nil {
-			return err
-		}
-		_, err := fmt.Fprintln(stdio.Out)
-		return err
+	if opts.format.structured() {
+		// ORAS's cp prints text only; eopack gives it push's model
+		return opts.format.write(stdio.Out, newPushModel(repoPath(dstRef), root, tags))
 	}
 	fmt.Fprintln(stdio.Out, "Copied", srcRef.Display(), "=>", dstRef.Display())
 	fmt.Fprintln(stdio.Out, "Digest:", root.Digest)

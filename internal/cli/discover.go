@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/spf13/cobra"
 	"oras.land/oras-go/v2"
 	"oras.land/oras-go/v2/registry"
@@ -21,7 +21,7 @@ type discoverOptions struct {
 	targetFlags
 	reference    string
 	artifactType string
-	format       string
+	format       formatFlags
 	depth        int
 }
 
@@ -41,23 +41,14 @@ func newDiscoverCommand(stdio *IO) *cobra.Command {
 	f := cmd.Flags()
 	opts.addFlags(f, true)
 	f.StringVar(&opts.artifactType, "artifact-type", "", "list only referrers of this artifact type")
-	f.StringVar(&opts.format, "format", "tree", "output format: tree, table or json")
+	opts.format.addFlags(f, formatTree, formatTable, formatJSON, formatGoTemplate)
 	f.IntVar(&opts.depth, "depth", 0, "levels of referrers to list (0: all)")
 	return cmd
 }
 
-// discoverNode is ORAS's JSON shape: the descriptor, its reference, and its referrers.
-type discoverNode struct {
-	Reference string `json:"reference"`
-	ocispec.Descriptor
-	Referrers []*discoverNode `json:"referrers"`
-}
-
 func runDiscover(ctx context.Context, stdio *IO, opts *discoverOptions) error {
-	switch opts.format {
-	case "tree", "table", "json":
-	default:
-		return usagef("--format %q: want tree, table or json", opts.format)
+	if err := opts.format.parse(stdio.Err); err != nil {
+		return err
 	}
 	ref, t, err := opts.source(ctx, stdio.In, opts.reference, needReference)
 	if err != nil {
@@ -68,17 +59,14 @@ func runDiscover(ctx context.Context, stdio *IO, opts *discoverOptions) error {
 		return err
 	}
 	path := repoPath(ref)
-	node := &discoverNode{Reference: path + "@" + root.Digest.String(), Descriptor: root, Referrers: []*discoverNode{}}
+	node := newDiscoverNode(path, root)
 	if err := discoverReferrers(ctx, t, node, path, opts.artifactType, opts.depth, 1); err != nil {
 		return target.Explain(err, ref)
 	}
-	switch opts.format {
-	case "json":
-		if err := writeJSON(stdio.Out, node, true); err != nil {
-			return err
-		}
-		return nil
-	case "table":
+	switch {
+	case opts.format.structured():
+		return opts.format.write(stdio.Out, node)
+	case opts.format.Type == formatTable:
 		fmt.Fprintf(stdio.Out, "%-60s %s\n", "Digest", "Artifact Type")
 		for _, r := range node.Referrers {
 			fmt.Fprintf(stdio.Out, "%-60s %s\n", r.Digest, r.ArtifactType)
@@ -98,9 +86,8 @@ func discoverReferrers(ctx context.Context, t oras.ReadOnlyGraphTarget, n *disco
 	if err != nil {
 		return err
 	}
-	sort.Slice(refs, func(i, j int) bool { return refs[i].Digest < refs[j].Digest })
-	for _, r := range refs {
-		c := &discoverNode{Reference: path + "@" + r.Digest.String(), Descriptor: r, Referrers: []*discoverNode{}}
+	for _, r := range refs { // in the registry's order, as ORAS
+		c := newDiscoverNode(path, r)
 		n.Referrers = append(n.Referrers, c)
 		if err := discoverReferrers(ctx, t, c, path, artifactType, maxDepth, depth+1); err != nil {
 			return err
@@ -109,8 +96,11 @@ func discoverReferrers(ctx context.Context, t oras.ReadOnlyGraphTarget, n *disco
 	return nil
 }
 
-// printTree prints referrers grouped by artifact type, as ORAS's tree output.
+// printTree prints referrers grouped by artifact type, as ORAS's tree output; types and the
+// digests of each type sorted.
 func printTree(w io.Writer, nodes []*discoverNode, indent string) {
+	nodes = slices.Clone(nodes)
+	sort.Slice(nodes, func(i, j int) bool { return nodes[i].Digest < nodes[j].Digest })
 	byType := map[string][]*discoverNode{}
 	var types []string
 	for _, n := range nodes {

@@ -1,7 +1,7 @@
 package cli
 
 // Shared pieces of the transfer verbs (push, pull, cp, attach, discover): the status
-// printer, --format, media type and annotation parsing.
+// printer, media type and annotation parsing. --format and --template are in format.go.
 
 import (
 	"bytes"
@@ -22,7 +22,7 @@ import (
 )
 
 // printer writes ORAS-style status lines from concurrent transfers; with quiet set (e.g.
-// --format json) nothing is printed.
+// --format json or go-template) nothing is printed.
 type printer struct {
 	mu    sync.Mutex
 	w     io.Writer
@@ -49,7 +49,8 @@ func (p *printer) println(a ...any) {
 	fmt.Fprintln(p.w, a...)
 }
 
-// checkFormat validates --format (text or json; ORAS's Go templates are not supported).
+// checkFormat validates --format of the verbs that print text or json only (inspect, manifest
+// index); the verbs where ORAS also has go-template use formatFlags (format.go).
 func checkFormat(f string) error {
 	switch f {
 	case "", "text", "json":

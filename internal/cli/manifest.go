@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 
 	"github.com/spf13/cobra"
 )
@@ -27,7 +26,7 @@ type manifestFetchOptions struct {
 	descriptor bool
 	output     string
 	pretty     bool
-	format     string
+	format     formatFlags
 	mediaTypes []string
 	platform   string
 }
@@ -59,18 +58,18 @@ func newManifestFetchCommand(stdio *IO) *cobra.Command {
 	f.BoolVar(&opts.descriptor, "descriptor", false, "print the descriptor instead of the content")
 	f.StringVarP(&opts.output, "output", "o", "", "file `path` to write the fetched manifest to, - for stdout")
 	f.BoolVar(&opts.pretty, "pretty", false, "print indented JSON")
-	f.StringVar(&opts.format, "format", "text", "output format: text or json")
+	opts.format.addFlags(f, formatText, formatJSON, formatGoTemplate)
 	f.StringSliceVar(&opts.mediaTypes, "media-type", nil, "accepted media types")
 	f.StringVar(&opts.platform, "platform", "", "pick this `os/arch[/variant]` from an image index")
 	return cmd
 }
 
 func runManifestFetch(ctx context.Context, stdio *IO, opts manifestFetchOptions) error {
-	if err := checkFormat(opts.format); err != nil {
-		return err
+	if opts.output == "-" && opts.format.flag != formatText {
+		return usagef("`--output -` cannot be used with `--format %s` at the same time", opts.format.flag)
 	}
-	if opts.output == "-" && opts.format != "text" {
-		return usagef("`--output -` cannot be used with `--format %s` at the same time", opts.format)
+	if err := opts.format.parse(stdio.Err); err != nil {
+		return err
 	}
 	if opts.output == "-" && opts.descriptor {
 		return usagef("`--descriptor` cannot be used with `--output -` at the same time")
@@ -111,16 +110,16 @@ func runManifestFetch(ctx context.Context, stdio *IO, opts manifestFetchOptions)
 	switch {
 	case opts.descriptor:
 		return writeJSON(stdio.Out, desc, opts.pretty)
-	case opts.format == "json":
-		var content any
+	case opts.format.structured():
+		var content map[string]any // as ORAS: null when the manifest is not a JSON object
 		if err := json.Unmarshal(raw, &content); err != nil {
-			return fmt.Errorf("%s: manifest is not JSON: %w", ref, err)
+			content = nil
 		}
-		return writeJSON(stdio.Out, fetchedJSON{
+		return opts.format.write(stdio.Out, fetchedJSON{
 			Reference:  repoPath(ref) + "@" + desc.Digest.String(),
 			Descriptor: descriptorOnly(desc),
 			Content:    content,
-		}, true)
+		})
 	case opts.output == "":
 		return writeContent(stdio.Out, raw, opts.pretty)
 	}

@@ -23,7 +23,7 @@ type pullOptions struct {
 	reference string
 	output    string
 	keepOld   bool
-	format    string
+	format    formatFlags
 	platform  string // ORAS's --platform: os/arch[/variant][:os_version]
 	// EO selection (see pull_stac.go): any of these set makes pull ask stacPullPlan.
 	stac        bool
@@ -63,7 +63,7 @@ giving the same title to different content are refused before anything is writte
 	opts.remote.AddConcurrencyFlag(f)
 	f.StringVarP(&opts.output, "output", "o", ".", "output `folder`")
 	f.BoolVar(&opts.keepOld, "keep-old-files", false, "do not replace existing files (fail instead)")
-	f.StringVar(&opts.format, "format", "text", "output format: text or json")
+	opts.format.addFlags(f, formatText, formatJSON, formatGoTemplate)
 	f.StringVar(&opts.platform, "platform", "", "pull the manifest for this `os/arch[/variant][:os_version]` from an image index")
 	f.BoolVar(&opts.stac, "stac", false, "write the artifact's STAC item (item.json) pointing at the pulled files")
 	f.StringArrayVar(&opts.assets, "asset", nil, "pull only the STAC asset with this `key` (repeatable)")
@@ -88,7 +88,7 @@ func (o *pullOptions) eoSelection() bool {
 }
 
 func runPull(ctx context.Context, stdio *IO, opts *pullOptions) error {
-	if err := checkFormat(opts.format); err != nil {
+	if err := opts.format.parse(stdio.Err); err != nil {
 		return err
 	}
 	ref, src, err := opts.source(ctx, stdio.In, opts.reference, needReference)
@@ -140,7 +140,7 @@ func runPull(ctx context.Context, stdio *IO, opts *pullOptions) error {
 		return err
 	}
 	defer w.Close()
-	p := newPrinter(stdio.Out, opts.format == "json")
+	p := newPrinter(stdio.Out, opts.format.structured())
 	stats := &transfer.Stats{}
 	g, gctx := errgroup.WithContext(ctx)
 	conc := opts.remote.Concurrency
@@ -183,40 +183,32 @@ func runPull(ctx context.Context, stdio *IO, opts *pullOptions) error {
 		}
 	}
 	p.println(stats.Summary("Downloaded"))
-	if opts.format == "json" {
-		return writePullJSON(stdio, ref, mdesc, opts.output, layers)
+	if opts.format.structured() {
+		m, err := newPullModel(repoPath(ref), mdesc, opts.output, layers)
+		if err != nil {
+			return err
+		}
+		return opts.format.write(stdio.Out, m)
 	}
 	fmt.Fprintln(stdio.Out, "Pulled", ref.Display())
 	fmt.Fprintln(stdio.Out, "Digest:", mdesc.Digest)
 	return nil
 }
 
-// writePullJSON is ORAS's --format json output of pull.
-func writePullJSON(stdio *IO, ref target.Ref, mdesc ocispec.Descriptor, out string, layers []ocispec.Descriptor) error {
-	type file struct {
-		Path      string `json:"path"`
-		Reference string `json:"reference"`
-		ocispec.Descriptor
-	}
-	path := repoPath(ref)
-	fs := []file{}
+// newPullModel is pull's model: the root's reference and each file's absolute path under out
+// (an unpacked folder with a trailing separator) and layer.
+func newPullModel(path string, root ocispec.Descriptor, out string, layers []ocispec.Descriptor) (pullModel, error) {
+	m := pullModel{Reference: path + "@" + root.Digest.String(), Files: []pulledFile{}}
 	for _, l := range layers {
 		name, _ := files.CheckTitle(l.Annotations[ocispec.AnnotationTitle])
 		abs, err := filepath.Abs(filepath.Join(out, name))
 		if err != nil {
-			return err
+			return pullModel{}, err
 		}
 		if files.IsUnpack(l) {
 			abs += string(filepath.Separator)
 		}
-		fs = append(fs, file{abs, path + "@" + l.Digest.String(), l})
+		m.Files = append(m.Files, pulledFile{abs, newDescriptorModel(path, l)})
 	}
-	if err := writeJSON(stdio.Out, struct {
-		Reference string `json:"reference"`
-		Files     []file `json:"files"`
-	}{path + "@" + mdesc.Digest.String(), fs}, false); err != nil {
-		return err
-	}
-	_, err := fmt.Fprintln(stdio.Out)
-	return err
+	return m, nil
 }

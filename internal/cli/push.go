@@ -39,7 +39,7 @@ type pushOptions struct {
 	config         string
 	annotations    annotationFlags
 	exportManifest string
-	format         string
+	format         formatFlags
 	reproducible   bool
 	stac           string // --stac ITEM.json: build the artifact from a STAC item (push_stac.go)
 	stacIn         string // --stac-in config|layer|both
@@ -80,7 +80,7 @@ func (o *pushOptions) addArtifactFlags(f *pflag.FlagSet, artifactTypeHelp string
 	f.StringArrayVarP(&o.annotations.pairs, "annotation", "a", nil, "manifest annotation `key=value`")
 	f.StringVar(&o.annotations.file, "annotation-file", "", "`path` of ORAS's annotation JSON ($manifest, $config, per-file keys)")
 	f.StringVar(&o.exportManifest, "export-manifest", "", "`path` to write the pushed manifest to")
-	f.StringVar(&o.format, "format", "text", "output format: text or json")
+	o.format.addFlags(f, formatText, formatJSON, formatGoTemplate)
 	f.BoolVar(&o.reproducible, "reproducible", false, "same inputs give the same manifest digest (no creation time; fixed times in packed folders; SOURCE_DATE_EPOCH sets the time)")
 }
 
@@ -98,7 +98,7 @@ type pushInputs struct {
 }
 
 func runPush(ctx context.Context, stdio *IO, opts *pushOptions) error {
-	if err := checkFormat(opts.format); err != nil {
+	if err := opts.format.parse(stdio.Err); err != nil {
 		return err
 	}
 	base, extraTags := target.SplitTags(opts.reference)
@@ -136,7 +136,7 @@ func runPush(ctx context.Context, stdio *IO, opts *pushOptions) error {
 	if err != nil {
 		return err
 	}
-	p := newPrinter(stdio.Out, opts.format == "json")
+	p := newPrinter(stdio.Out, opts.format.structured())
 	mdesc, manifest, stats, err := uploadArtifact(ctx, in, dst, ref, opts.reproducible, opts.remote.Concurrency, p)
 	if err != nil {
 		return err
@@ -150,11 +150,10 @@ func runPush(ctx context.Context, stdio *IO, opts *pushOptions) error {
 		return err
 	}
 	p.println(stats.Summary("Pushed"))
-	if opts.format == "json" {
-		if err := writeJSON(stdio.Out, pushJSON(ref, mdesc, tags), false); err != nil {
+	if opts.format.structured() {
+		if err := opts.format.write(stdio.Out, newPushModel(repoPath(ref), mdesc, tags)); err != nil {
 			return err
 		}
-		fmt.Fprintln(stdio.Out)
 	} else {
 		fmt.Fprintln(stdio.Out, "Pushed", ref.Display())
 		fmt.Fprintln(stdio.Out, "ArtifactType:", mdesc.ArtifactType)
@@ -215,20 +214,6 @@ func uploadArtifact(ctx context.Context, in *pushInputs, dst oras.Target, ref ta
 	}
 	stats.Reconcile(blobs)
 	return mdesc, manifest, stats, nil
-}
-
-// pushJSON is ORAS's --format json output of push.
-func pushJSON(ref target.Ref, d ocispec.Descriptor, tags []string) any {
-	path := repoPath(ref)
-	refs := []string{}
-	for _, t := range tags {
-		refs = append(refs, path+":"+t)
-	}
-	return struct {
-		Reference string `json:"reference"`
-		ocispec.Descriptor
-		ReferenceAsTags []string `json:"referenceAsTags"`
-	}{path + "@" + d.Digest.String(), d, refs}
 }
 
 // explainCopy turns an oras copy error into a one-liner for the side it came from.

@@ -29,7 +29,7 @@ type repoLsOptions struct {
 	targetFlags
 	registry string // host[/namespace]
 	last     string
-	format   string
+	format   formatFlags
 }
 
 func newRepoLsCommand(stdio *IO) *cobra.Command {
@@ -50,12 +50,12 @@ func newRepoLsCommand(stdio *IO) *cobra.Command {
 	f := cmd.Flags()
 	opts.addFlags(f, false)
 	f.StringVar(&opts.last, "last", "", "start after the repository `name`")
-	f.StringVar(&opts.format, "format", "text", "output format: text or json")
+	opts.format.addFlags(f, formatText, formatJSON, formatGoTemplate)
 	return cmd
 }
 
 func runRepoLs(ctx context.Context, stdio *IO, opts repoLsOptions) error {
-	if err := checkFormat(opts.format); err != nil {
+	if err := opts.format.parse(stdio.Err); err != nil {
 		return err
 	}
 	host, namespace, _ := strings.Cut(strings.TrimSuffix(opts.registry, "/"), "/")
@@ -77,8 +77,8 @@ func runRepoLs(ctx context.Context, stdio *IO, opts repoLsOptions) error {
 	var repos []string
 	err = reg.Repositories(ctx, opts.last, func(page []string) error {
 		for _, r := range page {
-			if rest, ok := strings.CutPrefix(r, prefix); ok {
-				repos = append(repos, rest)
+			if strings.HasPrefix(r, prefix) {
+				repos = append(repos, r)
 			}
 		}
 		return nil
@@ -86,11 +86,11 @@ func runRepoLs(ctx context.Context, stdio *IO, opts repoLsOptions) error {
 	if err != nil {
 		return target.Explain(err, ref)
 	}
-	if opts.format == "json" {
-		return writeJSON(stdio.Out, struct {
-			Registry     string   `json:"registry"`
-			Repositories []string `json:"repositories"`
-		}{host, nonNil(repos)}, true)
+	if opts.format.structured() { // full names, as ORAS
+		return opts.format.write(stdio.Out, repositoriesModel{host, nonNil(repos)})
+	}
+	for i, r := range repos {
+		repos[i] = strings.TrimPrefix(r, prefix)
 	}
 	return printLines(stdio, repos)
 }
@@ -99,7 +99,7 @@ type repoTagsOptions struct {
 	targetFlags
 	reference     string
 	last          string
-	format        string
+	format        formatFlags
 	excludeDigest bool
 }
 
@@ -122,7 +122,7 @@ func newRepoTagsCommand(stdio *IO) *cobra.Command {
 	f := cmd.Flags()
 	opts.addFlags(f, true)
 	f.StringVar(&opts.last, "last", "", "start after the tag `name`")
-	f.StringVar(&opts.format, "format", "text", "output format: text or json")
+	opts.format.addFlags(f, formatText, formatJSON, formatGoTemplate)
 	f.BoolVar(&opts.excludeDigest, "exclude-digest-tags", false, "leave out digest-like tags such as sha256-…")
 	return cmd
 }
@@ -131,7 +131,7 @@ func newRepoTagsCommand(stdio *IO) *cobra.Command {
 // the tags of that manifest; in a layout, "dir:eo/products" lists the tags "eo/products:*"
 // with that prefix removed (the seed's tag form).
 func runRepoTags(ctx context.Context, stdio *IO, opts repoTagsOptions) error {
-	if err := checkFormat(opts.format); err != nil {
+	if err := opts.format.parse(stdio.Err); err != nil {
 		return err
 	}
 	ref, t, err := opts.source(ctx, stdio.In, opts.reference, anyRef)
@@ -188,10 +188,8 @@ func runRepoTags(ctx context.Context, stdio *IO, opts repoTagsOptions) error {
 		tags = kept
 	}
 	sort.Strings(tags)
-	if opts.format == "json" {
-		return writeJSON(stdio.Out, struct {
-			Tags []string `json:"tags"`
-		}{nonNil(tags)}, true)
+	if opts.format.structured() {
+		return opts.format.write(stdio.Out, tagsModel{nonNil(tags)})
 	}
 	return printLines(stdio, tags)
 }
