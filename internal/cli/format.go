@@ -14,6 +14,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/Masterminds/sprig/v3"
 	"io"
 	"slices"
 	"strings"
@@ -91,7 +92,7 @@ func (f *formatFlags) parse(stderr io.Writer) error {
 	if f.Template == "" {
 		return usagef("%q format specified but no template given: use `--format %s=TEMPLATE` to specify the template", formatGoTemplate, formatGoTemplate)
 	}
-	t, err := template.New("format output").Funcs(templateFuncs()).Parse(f.Template)
+	t, err := template.New("format output").Funcs(sprig.TxtFuncMap()).Parse(f.Template)
 	if err != nil {
 		return usageError{err}
 	}
