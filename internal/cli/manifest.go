@@ -17,6 +17,7 @@ func newManifestCommand(stdio *IO) *cobra.Command {
 	}
 	cmd.AddCommand(newManifestFetchCommand(stdio), newManifestFetchConfigCommand(stdio),
 		newManifestPushCommand(stdio), newManifestDeleteCommand(stdio))
+	cmd.AddCommand(newManifestIndexCommand(stdio))
 	return cmd
 }
 
