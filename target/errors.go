@@ -1,6 +1,7 @@
 package target
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -50,6 +51,10 @@ func Explain(err error, r Ref) error {
 	}
 	if errors.As(err, &opErr) && opErr.Op == "dial" {
 		return fmt.Errorf("%w: %s (%v)", ErrUnreachable, host, opErr.Err)
+	}
+	var certErr *tls.CertificateVerificationError
+	if errors.As(err, &certErr) {
+		return fmt.Errorf("%w (trust the registry's CA with --ca-file, or skip the check with --insecure)", err)
 	}
 	if strings.Contains(err.Error(), "server gave HTTP response to HTTPS client") {
 		return fmt.Errorf("registry %s speaks plain HTTP: add --plain-http", host)

@@ -38,6 +38,7 @@ type Ref struct {
 	Registry   string // host[:port] (remote only)
 	Repository string // repository name (remote only)
 	Reference  string // tag or digest; for layouts any ref.name string; may be empty
+	InPath     bool   // a layout named by --oci-layout-path: the argument was Reference alone
 }
 
 // String prints the reference in the form it was given in.
@@ -63,17 +64,24 @@ func (r Ref) String() string {
 	}
 }
 
-// Display is ORAS's "[registry] host/repo:tag" / "[oci-layout] dir:tag" form.
+// Display is ORAS's "[registry] host/repo:tag" / "[oci-layout] dir:tag" form; for a layout
+// named by --oci-layout-path, "[oci-layout] tag" (what was typed, as ORAS prints it).
 func (r Ref) Display() string {
+	if r.InPath {
+		return "[oci-layout] " + r.Reference
+	}
 	if r.Layout {
 		return "[oci-layout] " + r.String()
 	}
 	return "[registry] " + r.String()
 }
 
-// With returns r pointing at reference instead (a tag or a digest).
+// With returns r pointing at reference instead (a tag or a digest); a layout named by
+// --oci-layout-path then displays as "dir:tag" / "dir@digest", as ORAS does for what it
+// derived rather than was given.
 func (r Ref) With(reference string) Ref {
 	r.Reference = reference
+	r.InPath = false
 	return r
 }
 

@@ -29,6 +29,7 @@ func newAttachCommand(stdio *IO) *cobra.Command {
 		},
 	}
 	opts.addArtifactFlags(cmd.Flags(), "artifact type (required)")
+	opts.remote.AddDistributionSpecFlag(cmd.Flags())
 	return cmd
 }
 

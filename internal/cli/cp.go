@@ -56,6 +56,7 @@ The destination may be given as a second argument (ORAS) or with --to (the seed'
 	f := cmd.Flags()
 	opts.from.AddFlagsWithPrefix(f, "from", "source ")
 	opts.to.AddFlagsWithPrefix(f, "to", "destination ")
+	target.AddSharedFlags(f, &opts.from, &opts.to)
 	f.BoolVar(&opts.fromLayout, "from-oci-layout", false, "the source is an OCI image layout folder")
 	f.BoolVar(&opts.toLayout, "to-oci-layout", false, "the destination is an OCI image layout folder")
 	f.StringVar(&opts.toFlag, "to", "", "destination `reference` (instead of a second argument)")
@@ -69,15 +70,15 @@ func runCopy(ctx context.Context, stdio *IO, opts *copyOptions) error {
 	if err := opts.format.parse(stdio.Err); err != nil {
 		return err
 	}
-	srcRef, err := target.Parse(opts.fromRef, opts.fromLayout)
+	srcRef, err := opts.from.Parse(opts.fromRef, opts.fromLayout)
 	if err != nil {
 		return usageError{err}
 	}
 	if srcRef.Reference == "" {
 		return usagef("%q: no tag or digest given for the source", opts.fromRef)
 	}
-	toBase, extraTags := target.SplitTags(opts.toRef)
-	dstRef, err := target.Parse(toBase, opts.toLayout)
+	toBase, extraTags := opts.to.SplitTags(opts.toRef)
+	dstRef, err := opts.to.Parse(toBase, opts.toLayout)
 	if err != nil {
 		return usageError{err}
 	}

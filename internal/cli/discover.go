@@ -40,6 +40,7 @@ func newDiscoverCommand(stdio *IO) *cobra.Command {
 	}
 	f := cmd.Flags()
 	opts.addFlags(f, true)
+	opts.remote.AddDistributionSpecFlag(f)
 	f.StringVar(&opts.artifactType, "artifact-type", "", "list only referrers of this artifact type")
 	opts.format.addFlags(f, formatTree, formatTable, formatJSON, formatGoTemplate)
 	f.IntVar(&opts.depth, "depth", 0, "levels of referrers to list (0: all)")

@@ -58,8 +58,8 @@ func runLogin(ctx context.Context, stdio *IO, opts loginOptions) error {
 	if err := o.ReadPassword(stdio.In); err != nil {
 		return usageError{err}
 	}
-	if o.Password != "" && !o.PasswordStdin {
-		fmt.Fprintln(stdio.Err, "WARNING! Using --password via the CLI is insecure. Use --password-stdin.")
+	if w := o.SecretWarning(); w != "" {
+		fmt.Fprintln(stdio.Err, w)
 	}
 	if o.Password == "" {
 		if err := promptCredential(stdio, o); err != nil {

@@ -100,6 +100,6 @@ func TestLoginBadInput(t *testing.T) {
 	if _, errOut, code := verbsRun(t, "", "login", "-u", "a", "--registry-config", cfg, "localhost:5000"); code != 1 || errOut != "Password: Error: password required\n" {
 		t.Errorf("login with an empty prompted password: exit %d, stderr %q", code, errOut)
 	}
-	verbsFail(t, 2, "", []string{"login", "-u", "a", "-p", "b", "--password-stdin", "--registry-config", cfg, "localhost:5000"}, "mutually exclusive")
+	verbsFail(t, 2, "", []string{"login", "-u", "a", "-p", "b", "--password-stdin", "--registry-config", cfg, "localhost:5000"}, "--password, --password-stdin cannot be used at the same time")
 	verbsFail(t, 2, "", []string{"logout", "--registry-config", cfg, "localhost:5000/x"}, "not a registry")
 }

@@ -32,6 +32,7 @@ func newLogoutCommand(stdio *IO) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&opts.registryConfig, "registry-config", "", "`path` of the authentication file")
+	cmd.Flags().BoolP("debug", "d", false, "output debug logs (logout sends no requests: accepted, no effect)")
 	return cmd
 }
 

@@ -24,6 +24,7 @@ type deleteOptions struct {
 func (o *deleteOptions) addFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	o.targetFlags.addFlags(f, true)
+	o.remote.AddDistributionSpecFlag(f)
 	f.BoolVarP(&o.force, "force", "f", false, "delete without asking for confirmation")
 	f.BoolVar(&o.descriptor, "descriptor", false, "print the descriptor of the deleted content (needs --force)")
 	f.BoolVar(&o.pretty, "pretty", false, "print indented JSON")

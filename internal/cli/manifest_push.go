@@ -46,6 +46,7 @@ func newManifestPushCommand(stdio *IO) *cobra.Command {
 	}
 	f := cmd.Flags()
 	opts.addFlags(f, true)
+	opts.remote.AddDistributionSpecFlag(f)
 	f.StringVar(&opts.mediaType, "media-type", "", "media type of the manifest (default: its mediaType field)")
 	f.BoolVar(&opts.descriptor, "descriptor", false, "print the descriptor of the pushed manifest")
 	f.BoolVar(&opts.pretty, "pretty", false, "print indented JSON")
@@ -57,7 +58,7 @@ func runManifestPush(ctx context.Context, stdio *IO, opts manifestPushOptions) e
 	if err := checkMediaType(opts.mediaType); err != nil {
 		return err
 	}
-	first, extra := target.SplitTags(opts.reference)
+	first, extra := opts.remote.SplitTags(opts.reference)
 	ref, err := opts.parse(first)
 	if err != nil {
 		return err

@@ -30,12 +30,13 @@ func (f *targetFlags) addFlags(fs *pflag.FlagSet, layout bool) {
 	f.remote.AddFlags(fs)
 	if layout {
 		fs.BoolVar(&f.layout, "oci-layout", false, "the reference names an OCI image layout folder: `dir[:tag|@digest]`")
+		f.remote.AddLayoutPathFlag(fs)
 	}
 }
 
 // parse parses s as a layout or remote reference; a malformed one is a usage error.
 func (f *targetFlags) parse(s string) (target.Ref, error) {
-	r, err := target.Parse(s, f.layout)
+	r, err := f.remote.Parse(s, f.layout)
 	if err != nil {
 		return target.Ref{}, usageError{err}
 	}
@@ -118,8 +119,8 @@ func (f *targetFlags) form(suffix string) string {
 
 // readPassword reads --password-stdin; a verb that also reads data from stdin refuses it.
 func (f *targetFlags) readPassword(in io.Reader, stdinTaken bool) error {
-	if f.remote.PasswordStdin && stdinTaken {
-		return usagef("--password-stdin cannot be used when the content is read from stdin (-)")
+	if flag := f.remote.StdinFlag(); flag != "" && stdinTaken {
+		return usagef("%s cannot be used when the content is read from stdin (-)", flag)
 	}
 	return f.remote.ReadPassword(in)
 }

@@ -101,7 +101,7 @@ func runPush(ctx context.Context, stdio *IO, opts *pushOptions) error {
 	if err := opts.format.parse(stdio.Err); err != nil {
 		return err
 	}
-	base, extraTags := target.SplitTags(opts.reference)
+	base, extraTags := opts.remote.SplitTags(opts.reference)
 	ref, err := opts.parse(base)
 	if err != nil {
 		return err
