@@ -189,6 +189,13 @@ func TestIndexOfEOProducts(t *testing.T) {
 	if orasRaw := e.must(t, oras, "manifest", "fetch", "--plain-http", repo+":oras-group"); string(plainIdx) != orasRaw {
 		t.Errorf("without its stac:* annotations the index is\n%s\nORAS's is\n%s", plainIdx, orasRaw)
 	}
+	// inspect shows the group: the union bbox, the datetime range and both children.
+	insp := e.must(t, eopack, "inspect", repo+":group")
+	for _, w := range []string{"BBox:", stac.FormatBBox(stac.UnionBBox(boxes)), "2000-02-11T00:00:00Z/2001-06-01T12:57:00Z", "Manifests:  2"} {
+		if !strings.Contains(insp, w) {
+			t.Errorf("inspect of the index lacks %q:\n%s", w, insp)
+		}
+	}
 	// Removing a product leaves that product's extent.
 	dem := strings.TrimSpace(e.must(t, oras, "resolve", "--plain-http", repo+":dem"))
 	out := e.must(t, eopack, "manifest", "index", "update", repo+":group", "--remove", dem, "--format", "json")

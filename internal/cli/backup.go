@@ -47,6 +47,7 @@ lineage to a site without network access this way.`,
 	f := cmd.Flags()
 	opts.remote.AddFlags(f)
 	f.IntVar(&opts.remote.Concurrency, "concurrency", 3, "concurrency level")
+	opts.remote.AddDistributionSpecFlag(f)
 	f.StringVarP(&opts.output, "output", "o", "", "path to the target output, either a tar archive (*.tar) or a directory")
 	f.BoolVar(&opts.referrers, "include-referrers", false, "back up the artifact with its referrers (e.g., attestations, SBOMs)")
 	return cmd

@@ -30,7 +30,9 @@ func newInspectCommand(stdio *IO) *cobra.Command {
 		Short: "Summarize an EO product without downloading its data",
 		Long: `Summarize an EO product: id, collection, datetime, bbox and its assets (band, roles,
 size, media type, digest). Only the manifest is read — plus the STAC item when the manifest
-lacks eopack's stac:* annotations — never the data.`,
+lacks eopack's stac:* annotations — never the data. An image index of products (as
+"eopack manifest index create" makes one) is summarised as a group: the union bbox, the
+datetime range, the common collection, and its children.`,
 		Example: `  eopack inspect localhost:5000/eo/landsat:v1
   eopack inspect --format json --oci-layout eo-layout:eo/products:v1`,
 		Args: cobra.ExactArgs(1),
@@ -59,7 +61,14 @@ func runInspect(ctx context.Context, stdio *IO, opts *inspectOptions) error {
 	if err != nil {
 		return err
 	}
-	desc, m, err := fetchImageManifest(ctx, t, ref.Reference)
+	desc, b, err := oras.FetchBytes(ctx, t, ref.Reference, oras.DefaultFetchBytesOptions)
+	if err != nil {
+		return fmt.Errorf("%s: %w", ref, err)
+	}
+	if desc.MediaType == ocispec.MediaTypeImageIndex {
+		return inspectIndex(stdio, opts.format, ref.String(), repoPath(ref), desc, b)
+	}
+	m, err := parseImageManifest(desc, b)
 	if err != nil {
 		return fmt.Errorf("%s: %w", ref, err)
 	}
@@ -79,18 +88,71 @@ func runInspect(ctx context.Context, stdio *IO, opts *inspectOptions) error {
 
 // fetchImageManifest resolves reference and fetches it as an image manifest.
 func fetchImageManifest(ctx context.Context, t oras.ReadOnlyTarget, reference string) (ocispec.Descriptor, ocispec.Manifest, error) {
-	var m ocispec.Manifest
 	desc, b, err := oras.FetchBytes(ctx, t, reference, oras.DefaultFetchBytesOptions)
 	if err != nil {
-		return desc, m, err
+		return desc, ocispec.Manifest{}, err
 	}
+	m, err := parseImageManifest(desc, b)
+	return desc, m, err
+}
+
+// parseImageManifest parses b, the manifest desc describes, as an image manifest.
+func parseImageManifest(desc ocispec.Descriptor, b []byte) (ocispec.Manifest, error) {
+	var m ocispec.Manifest
 	if desc.MediaType != ocispec.MediaTypeImageManifest {
-		return desc, m, fmt.Errorf("is a %s, not an image manifest (name one of its manifests by digest)", desc.MediaType)
+		return m, fmt.Errorf("is a %s, not an image manifest (name one of its manifests by digest)", desc.MediaType)
 	}
 	if err := json.Unmarshal(b, &m); err != nil {
-		return desc, m, fmt.Errorf("manifest: %w", err)
+		return m, fmt.Errorf("manifest: %w", err)
 	}
-	return desc, m, nil
+	return m, nil
+}
+
+// indexJSON is inspect's --format json output for an image index: the group's STAC
+// summary (union bbox, datetime range, common collection) and its children.
+type indexJSON struct {
+	Reference string `json:"reference"`
+	Digest    string `json:"digest"`
+	stac.Summary
+	Manifests []ocispec.Descriptor `json:"manifests"`
+}
+
+// inspectIndex summarises an image index from its own annotations (which `manifest index
+// create` computes from EO children) and lists its children; nothing else is fetched.
+func inspectIndex(stdio *IO, format, ref, repo string, desc ocispec.Descriptor, b []byte) error {
+	var idx ocispec.Index
+	if err := json.Unmarshal(b, &idx); err != nil {
+		return fmt.Errorf("%s: index: %w", ref, err)
+	}
+	sum := stac.SummarizeIndex(idx)
+	if format == "json" {
+		return writeJSON(stdio.Out, indexJSON{Reference: repo + "@" + desc.Digest.String(), Digest: desc.Digest.String(),
+			Summary: sum, Manifests: idx.Manifests}, true)
+	}
+	w := tabwriter.NewWriter(stdio.Out, 0, 4, 2, ' ', 0)
+	row := func(k, v string) {
+		if v != "" {
+			fmt.Fprintf(w, "%s\t%s\n", k, v)
+		}
+	}
+	row("Reference:", ref)
+	row("Digest:", desc.Digest.String())
+	row("ArtifactType:", sum.ArtifactType)
+	row("Collection:", sum.Collection)
+	row("Datetime:", sum.Datetime)
+	row("BBox:", stac.FormatBBox(sum.BBox))
+	fmt.Fprintf(w, "Manifests:\t%d\n", len(idx.Manifests))
+	w.Flush()
+	w = tabwriter.NewWriter(stdio.Out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "  DIGEST\tARTIFACT TYPE\tPLATFORM\tSIZE")
+	for _, m := range idx.Manifests {
+		platform := "-"
+		if m.Platform != nil {
+			platform = m.Platform.OS + "/" + m.Platform.Architecture
+		}
+		fmt.Fprintf(w, "  %s\t%s\t%s\t%d\n", m.Digest, dash(m.ArtifactType), platform, m.Size)
+	}
+	return w.Flush()
 }
 
 // maxItemBytes bounds the STAC item read into memory.

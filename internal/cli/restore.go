@@ -47,6 +47,7 @@ write.`,
 	f := cmd.Flags()
 	opts.remote.AddFlags(f)
 	opts.remote.AddConcurrencyFlag(f)
+	opts.remote.AddDistributionSpecFlag(f)
 	f.StringVar(&opts.input, "input", "", "path to the OCI layout, either a tar archive (*.tar) or a directory")
 	f.BoolVar(&opts.dryRun, "dry-run", false, "simulate the restore process without actually uploading any artifacts")
 	f.BoolVar(&opts.excludeReferrers, "exclude-referrers", false, "restore artifacts excluding their referrers")
