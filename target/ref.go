@@ -8,6 +8,9 @@
 //	layout:  <folder>[:tag|@digest]                       (ORAS's --oci-layout form)
 //	layout:  <folder>:<repository>:<tag>                  (the seed's form, e.g. eo-layout:eo/products:v1)
 //
+// In both layout forms the folder may instead be a tar archive of a layout (layout.tar:v1),
+// opened read-only as ORAS opens it (layouttar.go).
+//
 // The seed's form keeps "eo/products:v1" whole as the tag (org.opencontainers.image.ref.name)
 // inside the folder "eo-layout". ORAS v1.3.6 instead splits at the LAST colon (fileref.Parse),
 // so `oras … --oci-layout eo-layout:eo/products:v1` means folder "eo-layout:eo/products", tag
@@ -166,7 +169,9 @@ func ValidateTag(tag string) error {
 	return nil
 }
 
-func isLayout(dir string) bool {
-	_, err := os.Stat(filepath.Join(dir, "oci-layout"))
-	return err == nil
+// isLayout reports whether path holds an OCI layout: a folder with an oci-layout file, or a
+// file (a tar archive of a layout, see layouttar.go).
+func isLayout(path string) bool {
+	_, err := os.Stat(filepath.Join(path, "oci-layout"))
+	return err == nil || isTarLayout(path)
 }

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -247,12 +245,11 @@ func Open(ctx context.Context, r Ref, o Options) (oras.GraphTarget, error) {
 	return Repository(r, o)
 }
 
-// OpenExisting is Open for a source: a layout folder must already hold an OCI layout.
+// OpenExisting is Open for a source: a layout folder must already hold an OCI layout; a
+// layout in a tar archive is opened read-only (layouttar.go).
 func OpenExisting(ctx context.Context, r Ref, o Options) (oras.GraphTarget, error) {
 	if r.Layout {
-		if _, err := os.Stat(filepath.Join(r.Path, "oci-layout")); err != nil {
-			return nil, fmt.Errorf("%s: not an OCI image layout (no oci-layout file): %w", r.Path, ErrNotFound)
-		}
+		return openExistingLayout(ctx, r.Path)
 	}
 	return Open(ctx, r, o)
 }

@@ -257,5 +257,5 @@ func TestPlatformAndConfigMatchOras(t *testing.T) {
 	}
 	sameOutput(t, e, eopack, oras, plain, "manifest", "fetch-config", "--descriptor", repo+":amd64")
 	e.fails(t, "", eopack, []string{"manifest", "fetch-config", repo + ":v1"}, "no config")
-	e.fails(t, "", eopack, []string{"resolve", "--platform", "linux", repo + ":v1"}, "os/arch")
+	e.fails(t, "", eopack, []string{"resolve", "--platform", "linux/arm/v7/x", repo + ":v1"}, "os[/arch]")
 }

@@ -11,6 +11,7 @@ func init() { register(newAttachCommand) }
 
 type attachOptions struct {
 	pushOptions
+	platform string // ORAS's --platform: the subject is the index's manifest for it
 }
 
 func newAttachCommand(stdio *IO) *cobra.Command {
@@ -30,6 +31,7 @@ func newAttachCommand(stdio *IO) *cobra.Command {
 	}
 	opts.addArtifactFlags(cmd.Flags(), "artifact type (required)")
 	opts.remote.AddDistributionSpecFlag(cmd.Flags())
+	cmd.Flags().StringVar(&opts.platform, "platform", "", "attach to the manifest for this "+platformForm+" of an image index")
 	return cmd
 }
 
@@ -43,11 +45,14 @@ func runAttach(ctx context.Context, stdio *IO, opts *attachOptions) error {
 	if len(opts.fileRefs) == 0 && len(opts.annotations.pairs) == 0 && opts.annotations.file == "" {
 		return usagef("neither file nor annotation provided")
 	}
-	ref, dst, err := opts.source(ctx, stdio.In, opts.reference, needReference)
+	if opts.config != "" && opts.platform != "" {
+		return usagef("--config, --platform cannot be used at the same time")
+	}
+	ref, dst, platform, err := opts.platformSource(ctx, stdio.In, opts.reference, opts.platform)
 	if err != nil {
 		return err
 	}
-	subject, err := resolveIn(ctx, dst, ref, nil)
+	subject, err := resolveIn(ctx, dst, ref, platform)
 	if err != nil {
 		return err
 	}

@@ -20,6 +20,7 @@ type copyOptions struct {
 	fromRef, toRef     string
 	toFlag             string
 	recursive          bool
+	platforms          []string // ORAS's --platform, repeatable or comma-separated (cp_platform.go)
 	format             formatFlags
 	concurrencyOptions target.Options
 }
@@ -61,6 +62,7 @@ The destination may be given as a second argument (ORAS) or with --to (the seed'
 	f.BoolVar(&opts.toLayout, "to-oci-layout", false, "the destination is an OCI image layout folder")
 	f.StringVar(&opts.toFlag, "to", "", "destination `reference` (instead of a second argument)")
 	f.BoolVarP(&opts.recursive, "recursive", "r", false, "also copy the artifact's referrers (signatures, SBOMs, …), recursively")
+	f.StringSliceVar(&opts.platforms, "platform", nil, "copy only the manifests for these "+platformForm+" of an image index, repeatable or comma-separated")
 	opts.format.addFlags(f, formatText, formatJSON, formatGoTemplate)
 	opts.concurrencyOptions.AddConcurrencyFlag(f)
 	return cmd
@@ -94,6 +96,10 @@ func runCopy(ctx context.Context, stdio *IO, opts *copyOptions) error {
 			return usageError{err}
 		}
 	}
+	platforms, err := parsePlatforms(opts.platforms)
+	if err != nil {
+		return err
+	}
 	src, err := target.OpenExisting(ctx, srcRef, opts.from)
 	if err != nil {
 		return target.Explain(err, srcRef)
@@ -110,9 +116,16 @@ func runCopy(ctx context.Context, stdio *IO, opts *copyOptions) error {
 		Stats:       stats,
 		Events:      p.transferEvents("Copying", "Copied ", "Exists ", "Mounted"),
 	}
-	root, err := transfer.Copy(ctx, src, srcRef.Reference, dst, dstRef.Reference, topts)
+	root, err := copyArtifact(ctx, stdio.Err, src, srcRef, dst, dstRef, platforms, topts)
 	if err != nil {
 		return copyError(err, srcRef, dstRef)
+	}
+	if target.IsDigest(srcRef.Reference) && srcRef.Reference != root.Digest.String() {
+		// a platform picked from an index named by digest: name what was copied
+		if dstRef.Reference == srcRef.Reference {
+			dstRef = dstRef.With(root.Digest.String())
+		}
+		srcRef = srcRef.With(root.Digest.String())
 	}
 	if err := transfer.ReconcileRoot(ctx, src, root, stats); err != nil {
 		return target.Explain(err, srcRef)

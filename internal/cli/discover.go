@@ -23,6 +23,7 @@ type discoverOptions struct {
 	artifactType string
 	format       formatFlags
 	depth        int
+	platform     string
 }
 
 func newDiscoverCommand(stdio *IO) *cobra.Command {
@@ -44,6 +45,7 @@ func newDiscoverCommand(stdio *IO) *cobra.Command {
 	f.StringVar(&opts.artifactType, "artifact-type", "", "list only referrers of this artifact type")
 	opts.format.addFlags(f, formatTree, formatTable, formatJSON, formatGoTemplate)
 	f.IntVar(&opts.depth, "depth", 0, "levels of referrers to list (0: all)")
+	f.StringVar(&opts.platform, "platform", "", "list the referrers of the manifest for this "+platformForm+" of an image index")
 	return cmd
 }
 
@@ -51,11 +53,11 @@ func runDiscover(ctx context.Context, stdio *IO, opts *discoverOptions) error {
 	if err := opts.format.parse(stdio.Err); err != nil {
 		return err
 	}
-	ref, t, err := opts.source(ctx, stdio.In, opts.reference, needReference)
+	ref, t, platform, err := opts.platformSource(ctx, stdio.In, opts.reference, opts.platform)
 	if err != nil {
 		return err
 	}
-	root, err := resolveIn(ctx, t, ref, nil)
+	root, err := resolveIn(ctx, t, ref, platform)
 	if err != nil {
 		return err
 	}

@@ -61,7 +61,7 @@ func newManifestFetchCommand(stdio *IO) *cobra.Command {
 	f.BoolVar(&opts.pretty, "pretty", false, "print indented JSON")
 	opts.format.addFlags(f, formatText, formatJSON, formatGoTemplate)
 	f.StringSliceVar(&opts.mediaTypes, "media-type", nil, "accepted media types")
-	f.StringVar(&opts.platform, "platform", "", "pick this `os/arch[/variant]` from an image index")
+	f.StringVar(&opts.platform, "platform", "", "pick this "+platformForm+" from an image index")
 	return cmd
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/eopack/eopack/target"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -40,7 +39,7 @@ func newManifestFetchConfigCommand(stdio *IO) *cobra.Command {
 	f.StringVarP(&opts.output, "output", "o", "", "file `path` to write the config to, - for stdout")
 	f.BoolVar(&opts.descriptor, "descriptor", false, "print the config's descriptor")
 	f.BoolVar(&opts.pretty, "pretty", false, "print indented JSON")
-	f.StringVar(&opts.platform, "platform", "", "pick this `os/arch[/variant]` from an image index")
+	f.StringVar(&opts.platform, "platform", "", "pick this "+platformForm+" from an image index")
 	return cmd
 }
 
@@ -81,21 +80,4 @@ func runManifestFetchConfig(ctx context.Context, stdio *IO, opts manifestFetchCo
 		return writeJSON(stdio.Out, cfg, opts.pretty)
 	}
 	return nil
-}
-
-// parsePlatform parses ORAS's --platform os/arch[/variant][:os_version]; empty means none.
-func parsePlatform(s string) (*ocispec.Platform, error) {
-	if s == "" {
-		return nil, nil
-	}
-	spec, osVersion, _ := strings.Cut(s, ":")
-	parts := strings.Split(spec, "/")
-	if len(parts) < 2 || len(parts) > 3 || parts[0] == "" || parts[1] == "" {
-		return nil, usagef("--platform %q: want os/arch[/variant][:os_version], e.g. linux/amd64", s)
-	}
-	p := &ocispec.Platform{OS: parts[0], Architecture: parts[1], OSVersion: osVersion}
-	if len(parts) == 3 {
-		p.Variant = parts[2]
-	}
-	return p, nil
 }

@@ -24,7 +24,8 @@ type pullOptions struct {
 	output    string
 	keepOld   bool
 	format    formatFlags
-	platform  string // ORAS's --platform: os/arch[/variant][:os_version]
+	platform  string     // ORAS's --platform: os[/arch][/variant][:os_version]
+	extras    pullExtras // --include-subject, --config, --allow-path-traversal (pull_subject.go)
 	// EO selection (see pull_stac.go): any of these set makes pull ask stacPullPlan.
 	stac        bool
 	assets      []string
@@ -64,7 +65,8 @@ giving the same title to different content are refused before anything is writte
 	f.StringVarP(&opts.output, "output", "o", ".", "output `folder`")
 	f.BoolVar(&opts.keepOld, "keep-old-files", false, "do not replace existing files (fail instead)")
 	opts.format.addFlags(f, formatText, formatJSON, formatGoTemplate)
-	f.StringVar(&opts.platform, "platform", "", "pull the manifest for this `os/arch[/variant][:os_version]` from an image index")
+	f.StringVar(&opts.platform, "platform", "", "pull the manifest for this "+platformForm+" from an image index")
+	opts.extras.addFlags(f)
 	f.BoolVar(&opts.stac, "stac", false, "write the artifact's STAC item (item.json) pointing at the pulled files")
 	f.StringArrayVar(&opts.assets, "asset", nil, "pull only the STAC asset with this `key` (repeatable)")
 	f.StringArrayVar(&opts.bands, "band", nil, "pull only layers of this `band` (eo:band, repeatable)")
@@ -125,6 +127,9 @@ func runPull(ctx context.Context, stdio *IO, opts *pullOptions) error {
 	// Check every title (of every manifest of an index, see pull_index.go) before writing
 	// anything: a hostile manifest writes nothing.
 	tl := newTitled(ctx, src, ref)
+	if err := opts.extras.setup(tl); err != nil {
+		return err
+	}
 	if index {
 		err = tl.walk(mdesc, raw, 0)
 	} else {
@@ -151,7 +156,12 @@ func runPull(ctx context.Context, stdio *IO, opts *pullOptions) error {
 	fetcher := remote.NewFetcher(src, conc) // large blobs of a registry: parallel ranges
 	for _, l := range layers {
 		g.Go(func() error {
-			if ok, err := w.Present(l); err != nil {
+			fw, fl, done, err := opts.extras.writerFor(w, l) // w and l, but for -T titles
+			if err != nil {
+				return err
+			}
+			defer done()
+			if ok, err := fw.Present(fl); err != nil {
 				return err
 			} else if ok {
 				stats.Skipped.Add(1)
@@ -165,7 +175,7 @@ func runPull(ctx context.Context, stdio *IO, opts *pullOptions) error {
 				return target.Explain(err, ref)
 			}
 			defer rc.Close()
-			if err := w.Write(gctx, l, rc); err != nil {
+			if err := fw.Write(gctx, fl, rc); err != nil {
 				return fmt.Errorf("%s: %w", ref, target.Explain(err, ref))
 			}
 			stats.Sent.Add(1)
@@ -184,7 +194,7 @@ func runPull(ctx context.Context, stdio *IO, opts *pullOptions) error {
 	}
 	p.println(stats.Summary("Downloaded"))
 	if opts.format.structured() {
-		m, err := newPullModel(repoPath(ref), mdesc, opts.output, layers)
+		m, err := newPullModel(repoPath(ref), mdesc, opts.output, opts.extras.listed(layers))
 		if err != nil {
 			return err
 		}
@@ -200,8 +210,7 @@ func runPull(ctx context.Context, stdio *IO, opts *pullOptions) error {
 func newPullModel(path string, root ocispec.Descriptor, out string, layers []ocispec.Descriptor) (pullModel, error) {
 	m := pullModel{Reference: path + "@" + root.Digest.String(), Files: []pulledFile{}}
 	for _, l := range layers {
-		name, _ := files.CheckTitle(l.Annotations[ocispec.AnnotationTitle])
-		abs, err := filepath.Abs(filepath.Join(out, name))
+		abs, err := pulledPath(out, l.Annotations[ocispec.AnnotationTitle])
 		if err != nil {
 			return pullModel{}, err
 		}

@@ -141,6 +141,11 @@ type titled struct {
 	byName map[string]titledLayer
 	seen   map[string]bool // manifests already walked
 	layers []ocispec.Descriptor
+
+	// Set from pull's flags (pull_subject.go); the zero values change nothing.
+	includeSubject bool                         // also walk the subject of each manifest and index
+	configHook     func(*ocispec.Descriptor)    // may title a manifest's config (--config)
+	checkTitle     func(string) (string, error) // nil: files.CheckTitle
 }
 
 type titledLayer struct {
@@ -172,6 +177,9 @@ func (t *titled) walk(desc ocispec.Descriptor, raw []byte, depth int) error {
 	if depth >= maxIndexDepth {
 		return fmt.Errorf("%s: indexes nested more than %d deep", t.ref, maxIndexDepth)
 	}
+	if err := t.subject(m.Subject); err != nil {
+		return err
+	}
 	for _, c := range m.Manifests {
 		_, craw, err := oras.FetchBytes(t.ctx, t.src, c.Digest.String(), oras.FetchBytesOptions{MaxBytes: manifestLimit})
 		if err != nil {
@@ -184,15 +192,39 @@ func (t *titled) walk(desc ocispec.Descriptor, raw []byte, depth int) error {
 	return nil
 }
 
+// subject walks s, the subject of a manifest or index, with --include-subject.
+func (t *titled) subject(s *ocispec.Descriptor) error {
+	if !t.includeSubject || s == nil || t.seen[s.Digest.String()] {
+		return nil
+	}
+	_, raw, err := oras.FetchBytes(t.ctx, t.src, s.Digest.String(), oras.FetchBytesOptions{MaxBytes: manifestLimit})
+	if err != nil {
+		return fmt.Errorf("subject %s: %w", s.Digest, target.Explain(err, t.ref))
+	}
+	return t.walk(*s, raw, 0)
+}
+
 // addManifest adds the titled layers of one manifest that sel keeps (nil keeps all).
 func (t *titled) addManifest(desc ocispec.Descriptor, m ocispec.Manifest, sel func(ocispec.Descriptor) bool) error {
+	t.seen[desc.Digest.String()] = true
+	if t.configHook != nil {
+		t.configHook(&m.Config)
+	}
+	// a subject's files come first, as ORAS lists them (a manifest is done after its subject)
+	if err := t.subject(m.Subject); err != nil {
+		return err
+	}
+	check := files.CheckTitle
+	if t.checkTitle != nil {
+		check = t.checkTitle
+	}
 	here := map[string]bool{}
 	for _, l := range append([]ocispec.Descriptor{m.Config}, m.Layers...) {
 		title, ok := l.Annotations[ocispec.AnnotationTitle]
 		if !ok {
 			continue
 		}
-		name, err := files.CheckTitle(title)
+		name, err := check(title)
 		if err != nil {
 			return fmt.Errorf("%s: refusing layer %s: %w", t.ref, l.Digest, err)
 		}

@@ -43,6 +43,10 @@ type pushOptions struct {
 	reproducible   bool
 	stac           string // --stac ITEM.json: build the artifact from a STAC item (push_stac.go)
 	stacIn         string // --stac-in config|layer|both
+
+	spec manifestSpec // --image-spec, --artifact-platform (push_spec.go)
+	// --disable-path-validation: absolute paths and ".." are allowed in layer titles
+	disablePathValidation bool
 }
 
 func newPushCommand(stdio *IO) *cobra.Command {
@@ -67,6 +71,7 @@ Blobs already at the destination are not sent again.`,
 	opts.addArtifactFlags(f, "artifact type")
 	f.StringVar(&opts.stac, "stac", "", "build the artifact from this STAC item `file` (one layer per asset)")
 	f.StringVar(&opts.stacIn, "stac-in", "config", "where the STAC item goes: config, layer or both")
+	opts.spec.addFlags(f)
 	return cmd
 }
 
@@ -81,6 +86,7 @@ func (o *pushOptions) addArtifactFlags(f *pflag.FlagSet, artifactTypeHelp string
 	f.StringVar(&o.annotations.file, "annotation-file", "", "`path` of ORAS's annotation JSON ($manifest, $config, per-file keys)")
 	f.StringVar(&o.exportManifest, "export-manifest", "", "`path` to write the pushed manifest to")
 	o.format.addFlags(f, formatText, formatJSON, formatGoTemplate)
+	f.BoolVar(&o.disablePathValidation, "disable-path-validation", false, "skip path validation: allow absolute paths (and \"..\") as file names")
 	f.BoolVar(&o.reproducible, "reproducible", false, "same inputs give the same manifest digest (no creation time; fixed times in packed folders; SOURCE_DATE_EPOCH sets the time)")
 }
 
@@ -94,6 +100,7 @@ type pushInputs struct {
 	ManifestAnnotations map[string]string
 	ArtifactType        string
 	Subject             *ocispec.Descriptor // attach: the artifact this one refers to
+	ImageSpecV1_0       bool                // an image-spec v1.0 manifest (push_spec.go)
 	Cleanup             func()              // removes temporary files (packed folders); may be nil
 }
 
@@ -114,6 +121,10 @@ func runPush(ctx context.Context, stdio *IO, opts *pushOptions) error {
 	if err := opts.readPassword(stdio.In, false); err != nil {
 		return err
 	}
+	spec, err := opts.spec.version(opts.config, opts.artifactType)
+	if err != nil {
+		return err
+	}
 
 	var in *pushInputs
 	if opts.stac != "" {
@@ -130,6 +141,13 @@ func runPush(ctx context.Context, stdio *IO, opts *pushOptions) error {
 	}
 	if in.Cleanup != nil {
 		defer in.Cleanup()
+	}
+	ann, err := opts.annotations.parse()
+	if err != nil {
+		return err
+	}
+	if err := opts.spec.apply(in, spec, ann[annotationConfigKey]); err != nil {
+		return err
 	}
 
 	dst, err := opts.open(ctx, ref)
@@ -182,10 +200,11 @@ func uploadArtifact(ctx context.Context, in *pushInputs, dst oras.Target, ref ta
 	for _, l := range in.Layers {
 		src.AddBlob(l)
 	}
+	// the empty config, or the empty layer of an artifact without files
+	src.AddBytes(ocispec.DescriptorEmptyJSON, ocispec.DescriptorEmptyJSON.Data)
 	cfg := ocispec.DescriptorEmptyJSON
 	switch {
 	case in.Config == nil:
-		src.AddBytes(cfg, ocispec.DescriptorEmptyJSON.Data)
 	case in.ConfigBytes != nil:
 		cfg = *in.Config
 		src.AddBytes(cfg, in.ConfigBytes)
@@ -227,6 +246,9 @@ func explainCopy(err error, ref target.Ref) error {
 
 // filePushInputs packs the files named on the command line (ORAS's form path[:mediaType]).
 func filePushInputs(ctx context.Context, opts *pushOptions) (*pushInputs, error) {
+	if err := checkFilePaths(opts.fileRefs, opts.disablePathValidation); err != nil {
+		return nil, err
+	}
 	ann, err := opts.annotations.parse()
 	if err != nil {
 		return nil, err
@@ -270,15 +292,12 @@ func filePushInputs(ctx context.Context, opts *pushOptions) (*pushInputs, error)
 		if err := checkMediaType(mt); err != nil {
 			return fail(err)
 		}
-		if filepath.IsAbs(p) {
-			return fail(usagef("%s: absolute paths are not allowed as layer names; push a relative path (cd first)", p))
-		}
 		title := filepath.ToSlash(filepath.Clean(p))
 		if a, ok := ann[p]["org.opencontainers.image.title"]; ok {
 			title = a
 		}
-		if _, err := files.CheckTitle(title); err != nil {
-			return fail(usageError{fmt.Errorf("%s: %w", p, err)})
+		if _, err := files.CheckTitle(title); err != nil && !opts.disablePathValidation {
+			return fail(usageError{fmt.Errorf("%s: %w (--disable-path-validation pushes it as it is)", p, err)})
 		}
 		if seen[title] {
 			return fail(usagef("%s: given twice", p))
@@ -338,7 +357,10 @@ func buildManifest(in *pushInputs, reproducible bool) ([]byte, error) {
 			m.ArtifactType = mediaTypeUnknownArtifact
 		}
 	}
-	if len(m.Layers) == 0 {
+	switch {
+	case len(m.Layers) == 0 && in.ImageSpecV1_0:
+		m.Layers = []ocispec.Descriptor{} // "layers": [], as ORAS's v1.0
+	case len(m.Layers) == 0:
 		m.Layers = []ocispec.Descriptor{ocispec.DescriptorEmptyJSON}
 	}
 	ann := map[string]string{}
@@ -362,5 +384,8 @@ func buildManifest(in *pushInputs, reproducible bool) ([]byte, error) {
 	}
 	in.ManifestAnnotations = m.Annotations
 	in.ArtifactType = m.ArtifactType
+	if in.ImageSpecV1_0 {
+		in.ArtifactType = m.Config.MediaType // the descriptor's type, as oras-go packs v1.0
+	}
 	return json.Marshal(m)
 }

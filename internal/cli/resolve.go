@@ -32,7 +32,7 @@ func newResolveCommand(stdio *IO) *cobra.Command {
 		},
 	}
 	opts.addFlags(cmd.Flags(), true)
-	cmd.Flags().StringVar(&opts.platform, "platform", "", "pick this `os/arch[/variant]` from an image index")
+	cmd.Flags().StringVar(&opts.platform, "platform", "", "pick this "+platformForm+" from an image index")
 	cmd.Flags().BoolVarP(&opts.fullRef, "full-reference", "l", false, "print the full reference with the digest")
 	return cmd
 }
