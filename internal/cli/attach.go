@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/eopack/eopack/transfer"
 )
 
 func init() { register(newAttachCommand) }
@@ -64,7 +66,7 @@ func runAttach(ctx context.Context, stdio *IO, opts *attachOptions) error {
 	defer in.Cleanup()
 	in.Subject = &subject
 	p := newPrinter(stdio.Out, opts.format.structured())
-	root, manifest, stats, err := uploadArtifact(ctx, in, dst, ref.With(""), opts.reproducible, opts.remote.Concurrency, p)
+	root, manifest, stats, err := uploadArtifact(ctx, in, dst, ref.With(""), opts.reproducible, transfer.Options{Concurrency: opts.remote.Concurrency}, p)
 	if err != nil {
 		return err
 	}

@@ -20,6 +20,7 @@ type copyOptions struct {
 	fromRef, toRef     string
 	toFlag             string
 	recursive          bool
+	force              bool
 	platforms          []string // ORAS's --platform, repeatable or comma-separated (cp_platform.go)
 	format             formatFlags
 	concurrencyOptions target.Options
@@ -62,6 +63,7 @@ The destination may be given as a second argument (ORAS) or with --to (the seed'
 	f.BoolVar(&opts.toLayout, "to-oci-layout", false, "the destination is an OCI image layout folder")
 	f.StringVar(&opts.toFlag, "to", "", "destination `reference` (instead of a second argument)")
 	f.BoolVarP(&opts.recursive, "recursive", "r", false, "also copy the artifact's referrers (signatures, SBOMs, …), recursively")
+	f.BoolVar(&opts.force, "force", false, "force a deep traversal of the destination graph before tagging the root; useful when the destination is partially populated (e.g. by a registry cache)")
 	f.StringSliceVar(&opts.platforms, "platform", nil, "copy only the manifests for these "+platformForm+" of an image index, repeatable or comma-separated")
 	opts.format.addFlags(f, formatText, formatJSON, formatGoTemplate)
 	opts.concurrencyOptions.AddConcurrencyFlag(f)
@@ -113,6 +115,7 @@ func runCopy(ctx context.Context, stdio *IO, opts *copyOptions) error {
 	topts := transfer.Options{
 		Concurrency: opts.concurrencyOptions.Concurrency,
 		Referrers:   opts.recursive,
+		Force:       opts.force,
 		Stats:       stats,
 		Events:      p.transferEvents("Copying", "Copied ", "Exists ", "Mounted"),
 	}

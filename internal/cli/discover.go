@@ -44,6 +44,8 @@ func newDiscoverCommand(stdio *IO) *cobra.Command {
 	opts.remote.AddDistributionSpecFlag(f)
 	f.StringVar(&opts.artifactType, "artifact-type", "", "list only referrers of this artifact type")
 	opts.format.addFlags(f, formatTree, formatTable, formatJSON, formatGoTemplate)
+	// ORAS's deprecated spelling of --format, bound to the same value.
+	f.StringVarP(&opts.format.flag, "output", "o", formatTree, "[deprecated] format in which to display referrers (table, json, or tree): use --format")
 	f.IntVar(&opts.depth, "depth", 0, "levels of referrers to list (0: all)")
 	f.StringVar(&opts.platform, "platform", "", "list the referrers of the manifest for this "+platformForm+" of an image index")
 	return cmd

@@ -108,9 +108,9 @@ func parseImageManifest(desc ocispec.Descriptor, b []byte) (ocispec.Manifest, er
 	return m, nil
 }
 
-// indexJSON is inspect's --format json output for an image index: the group's STAC
+// inspectIndexJSON is inspect's --format json output for an image index: the group's STAC
 // summary (union bbox, datetime range, common collection) and its children.
-type indexJSON struct {
+type inspectIndexJSON struct {
 	Reference string `json:"reference"`
 	Digest    string `json:"digest"`
 	stac.Summary
@@ -126,7 +126,7 @@ func inspectIndex(stdio *IO, format, ref, repo string, desc ocispec.Descriptor, 
 	}
 	sum := stac.SummarizeIndex(idx)
 	if format == "json" {
-		return writeJSON(stdio.Out, indexJSON{Reference: repo + "@" + desc.Digest.String(), Digest: desc.Digest.String(),
+		return writeJSON(stdio.Out, inspectIndexJSON{Reference: repo + "@" + desc.Digest.String(), Digest: desc.Digest.String(),
 			Summary: sum, Manifests: idx.Manifests}, true)
 	}
 	w := tabwriter.NewWriter(stdio.Out, 0, 4, 2, ' ', 0)

@@ -41,6 +41,7 @@ type pushOptions struct {
 	exportManifest string
 	format         formatFlags
 	reproducible   bool
+	force          bool // look below manifests the destination already holds
 	stac           string // --stac ITEM.json: build the artifact from a STAC item (push_stac.go)
 	stacIn         string // --stac-in config|layer|both
 
@@ -88,6 +89,7 @@ func (o *pushOptions) addArtifactFlags(f *pflag.FlagSet, artifactTypeHelp string
 	o.format.addFlags(f, formatText, formatJSON, formatGoTemplate)
 	f.BoolVar(&o.disablePathValidation, "disable-path-validation", false, "skip path validation: allow absolute paths (and \"..\") as file names")
 	f.BoolVar(&o.reproducible, "reproducible", false, "same inputs give the same manifest digest (no creation time; fixed times in packed folders; SOURCE_DATE_EPOCH sets the time)")
+	f.BoolVar(&o.force, "force", false, "force a deep traversal of the destination graph before tagging the root; useful when the destination is partially populated (e.g. by a registry cache)")
 }
 
 // pushInputs is everything a push needs besides the destination. The explicit-files path
@@ -155,7 +157,7 @@ func runPush(ctx context.Context, stdio *IO, opts *pushOptions) error {
 		return err
 	}
 	p := newPrinter(stdio.Out, opts.format.structured())
-	mdesc, manifest, stats, err := uploadArtifact(ctx, in, dst, ref, opts.reproducible, opts.remote.Concurrency, p)
+	mdesc, manifest, stats, err := uploadArtifact(ctx, in, dst, ref, opts.reproducible, transfer.Options{Concurrency: opts.remote.Concurrency, Force: opts.force}, p)
 	if err != nil {
 		return err
 	}
@@ -187,7 +189,7 @@ func runPush(ctx context.Context, stdio *IO, opts *pushOptions) error {
 
 // uploadArtifact builds the manifest for in and copies it with its blobs to dst (tagged
 // ref.Reference when that is a tag), skipping blobs dst already has. Shared by push and attach.
-func uploadArtifact(ctx context.Context, in *pushInputs, dst oras.Target, ref target.Ref, reproducible bool, concurrency int, p *printer) (ocispec.Descriptor, []byte, *transfer.Stats, error) {
+func uploadArtifact(ctx context.Context, in *pushInputs, dst oras.Target, ref target.Ref, reproducible bool, xfer transfer.Options, p *printer) (ocispec.Descriptor, []byte, *transfer.Stats, error) {
 	manifest, err := buildManifest(in, reproducible)
 	if err != nil {
 		return ocispec.Descriptor{}, nil, nil, err
@@ -216,7 +218,8 @@ func uploadArtifact(ctx context.Context, in *pushInputs, dst oras.Target, ref ta
 
 	stats := &transfer.Stats{}
 	topts := transfer.Options{
-		Concurrency: concurrency,
+		Concurrency: xfer.Concurrency,
+		Force:       xfer.Force,
 		Stats:       stats,
 		Events:      p.transferEvents("Uploading", "Uploaded ", "Exists   ", "Mounted  "),
 	}
