@@ -13,7 +13,7 @@ func init() { register(newManifestCommand) }
 func newManifestCommand(stdio *IO) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "manifest",
-		Short: "Manifest operations: fetch, fetch-config, push, delete",
+		Short: "Manifest operations: fetch, fetch-config, push, delete, index create, index update",
 	}
 	cmd.AddCommand(newManifestFetchCommand(stdio), newManifestFetchConfigCommand(stdio),
 		newManifestPushCommand(stdio), newManifestDeleteCommand(stdio))
