@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 	"text/tabwriter"
 
@@ -130,17 +131,7 @@ func inspectIndex(stdio *IO, format, ref, repo string, desc ocispec.Descriptor, 
 			Summary: sum, Manifests: idx.Manifests}, true)
 	}
 	w := tabwriter.NewWriter(stdio.Out, 0, 4, 2, ' ', 0)
-	row := func(k, v string) {
-		if v != "" {
-			fmt.Fprintf(w, "%s\t%s\n", k, v)
-		}
-	}
-	row("Reference:", ref)
-	row("Digest:", desc.Digest.String())
-	row("ArtifactType:", sum.ArtifactType)
-	row("Collection:", sum.Collection)
-	row("Datetime:", sum.Datetime)
-	row("BBox:", stac.FormatBBox(sum.BBox))
+	summaryRows(w, ref, desc, sum)
 	fmt.Fprintf(w, "Manifests:\t%d\n", len(idx.Manifests))
 	w.Flush()
 	w = tabwriter.NewWriter(stdio.Out, 0, 4, 2, ' ', 0)
@@ -178,8 +169,8 @@ func fetchItem(ctx context.Context, t oras.ReadOnlyTarget, m ocispec.Manifest) (
 	return it, nil
 }
 
-func printSummary(stdio *IO, ref string, desc ocispec.Descriptor, s stac.Summary) {
-	w := tabwriter.NewWriter(stdio.Out, 0, 4, 2, ' ', 0)
+// summaryRows writes the "Key:\tvalue" rows of a summary that has values.
+func summaryRows(w io.Writer, ref string, desc ocispec.Descriptor, s stac.Summary) {
 	row := func(k, v string) {
 		if v != "" {
 			fmt.Fprintf(w, "%s\t%s\n", k, v)
@@ -193,6 +184,11 @@ func printSummary(stdio *IO, ref string, desc ocispec.Descriptor, s stac.Summary
 	row("Datetime:", s.Datetime)
 	row("BBox:", stac.FormatBBox(s.BBox))
 	row("Item in:", s.ItemIn)
+}
+
+func printSummary(stdio *IO, ref string, desc ocispec.Descriptor, s stac.Summary) {
+	w := tabwriter.NewWriter(stdio.Out, 0, 4, 2, ' ', 0)
+	summaryRows(w, ref, desc, s)
 	fmt.Fprintf(w, "Assets:\t%d (%s)\n", len(s.Assets), humanBytes(s.Size))
 	w.Flush()
 	w = tabwriter.NewWriter(stdio.Out, 0, 4, 2, ' ', 0)
