@@ -13,20 +13,20 @@ import (
 
 // Config is what `eopack serve` runs with.
 type Config struct {
-	Addr       string // listen address, e.g. 127.0.0.1:5000
-	Root       string // storage folder
-	DB         string // postgres:// URL of a shared metadata database ("": SQLite in Root)
-	Blobs      string // s3:// URL or folder of the blob store ("": Root/_blobs)
+	Addr  string // listen address, e.g. 127.0.0.1:5000
+	Root  string // storage folder
+	DB    string // postgres:// URL of a shared metadata database ("": SQLite in Root)
+	Blobs string // s3:// URL or folder of the blob store ("": Root/_blobs)
 	// BlobRedirect answers blob GETs with a 307 to a presigned URL of an object store.
 	BlobRedirect bool
-	Htpasswd   string // bcrypt htpasswd file; empty: no auth
-	Private    bool   // require auth to pull too
-	TLSCert    string // with TLSKey: serve HTTPS
-	TLSKey     string
-	UploadTTL  time.Duration // grace period: upload sessions untouched and unused blobs this old are collected
-	GCInterval time.Duration // how often garbage is collected online; 0: never
-	MaxConns   int           // open connections at most (0: from the file-descriptor limit)
-	Log        io.Writer     // server log (errors, start and stop)
+	Htpasswd     string // bcrypt htpasswd file; empty: no auth
+	Private      bool   // require auth to pull too
+	TLSCert      string // with TLSKey: serve HTTPS
+	TLSKey       string
+	UploadTTL    time.Duration // grace period: upload sessions untouched and unused blobs this old are collected
+	GCInterval   time.Duration // how often garbage is collected online; 0: never
+	MaxConns     int           // open connections at most (0: from the file-descriptor limit)
+	Log          io.Writer     // server log (errors, start and stop)
 }
 
 // Timeouts of the HTTP server. Bodies have no deadline (a large blob may take long), but a
