@@ -32,7 +32,7 @@ func BenchmarkReferrers10k(b *testing.B) {
 	for i := range 10000 {
 		m := ocispec.Manifest{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageManifest,
 			ArtifactType: fmt.Sprintf("application/vnd.test.%d", i%10), Config: ocispec.DescriptorEmptyJSON,
-			Subject: &ocispec.Descriptor{MediaType: ocispec.MediaTypeImageManifest, Digest: subject, Size: 7},
+			Subject:     &ocispec.Descriptor{MediaType: ocispec.MediaTypeImageManifest, Digest: subject, Size: 7},
 			Annotations: map[string]string{"org.example.index": fmt.Sprint(i)}}
 		body, _ := json.Marshal(m)
 		d := digest.FromBytes(body)
