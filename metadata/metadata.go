@@ -14,6 +14,7 @@ package metadata
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"time"
 
@@ -77,7 +78,10 @@ type Referrer struct {
 	MediaType    string
 	ArtifactType string
 	Size         int64
-	Annotations  map[string]string
+	// Annotations are the manifest's annotations as a JSON object with its keys sorted (as
+	// encoding/json writes a map), nil if it has none: a list of thousands of referrers is
+	// passed through without decoding each one.
+	Annotations json.RawMessage
 }
 
 // Upload is a blob upload session. Any server sharing the store can continue it: the hash

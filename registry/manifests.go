@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"encoding/json"
 	"errors"
 	"io"
 	"mime"
@@ -8,7 +9,6 @@ import (
 	"strconv"
 
 	"github.com/opencontainers/go-digest"
-	specs "github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/eopack/eopack/metadata"
@@ -134,15 +134,32 @@ func (h *Handler) referrers(w http.ResponseWriter, r *http.Request, rt route) er
 	if err != nil && !errors.Is(err, metadata.ErrNameUnknown) {
 		return err
 	}
-	list := make([]ocispec.Descriptor, 0, len(refs))
+	list := make([]referrerDescriptor, 0, len(refs))
 	for _, x := range refs {
-		list = append(list, ocispec.Descriptor{MediaType: x.MediaType, ArtifactType: x.ArtifactType,
+		list = append(list, referrerDescriptor{MediaType: x.MediaType, ArtifactType: x.ArtifactType,
 			Digest: x.Digest, Size: x.Size, Annotations: x.Annotations})
 	}
 	if artifactType != "" {
 		w.Header().Set("OCI-Filters-Applied", "artifactType")
 	}
-	return writeJSON(w, r, http.StatusOK, ocispec.MediaTypeImageIndex, ocispec.Index{
-		Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageIndex, Manifests: list,
+	return writeJSON(w, r, http.StatusOK, ocispec.MediaTypeImageIndex, referrersIndex{
+		SchemaVersion: 2, MediaType: ocispec.MediaTypeImageIndex, Manifests: list,
 	})
+}
+
+// referrersIndex and referrerDescriptor are ocispec.Index and ocispec.Descriptor as the
+// referrers API writes them (the same fields in the same order), with the annotations passed
+// through as the metadata store holds them, already JSON.
+type referrersIndex struct {
+	SchemaVersion int                  `json:"schemaVersion"`
+	MediaType     string               `json:"mediaType"`
+	Manifests     []referrerDescriptor `json:"manifests"`
+}
+
+type referrerDescriptor struct {
+	MediaType    string          `json:"mediaType"`
+	Digest       digest.Digest   `json:"digest"`
+	Size         int64           `json:"size"`
+	Annotations  json.RawMessage `json:"annotations,omitempty"`
+	ArtifactType string          `json:"artifactType,omitempty"`
 }

@@ -23,6 +23,11 @@ func BenchmarkReferrers10k(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer st.Close()
+	benchReferrers(b, st)
+}
+
+// benchReferrers fills st with a subject and 10,000 referrers and times listing them.
+func benchReferrers(b *testing.B, st *Storage) {
 	ctx := b.Context()
 	subject := digest.FromString("subject")
 	subj := metadata.PutManifest{Repo: "r", Manifest: metadata.Manifest{Digest: subject, MediaType: ocispec.MediaTypeImageManifest, Size: 7, Body: []byte("subject")}}

@@ -1,6 +1,7 @@
 package metadatatest
 
 import (
+	"encoding/json"
 	"maps"
 	"slices"
 	"sort"
@@ -36,8 +37,16 @@ func testReferrers(f fx) {
 	equal(f.t, "referrers", digests(refs), all)
 	for _, r := range refs {
 		m := f.manifest("r", r.Digest.String(), r.Digest)
+		var annotations map[string]string
+		if err := json.Unmarshal(r.Annotations, &annotations); err != nil {
+			f.t.Fatalf("referrer %s: annotations %q: %v", r.Digest, r.Annotations, err)
+		}
+		// As encoding/json writes the map: the registry passes these bytes through.
+		if want, _ := json.Marshal(m.Annotations); string(r.Annotations) != string(want) {
+			f.t.Fatalf("referrer %s: annotations %s, want %s", r.Digest, r.Annotations, want)
+		}
 		if r.MediaType != m.MediaType || r.ArtifactType != m.ArtifactType || r.Size != m.Size ||
-			!maps.Equal(r.Annotations, m.Annotations) || len(r.Annotations) == 0 {
+			!maps.Equal(annotations, m.Annotations) || len(annotations) == 0 {
 			f.t.Fatalf("referrer %+v of manifest %+v", r, m)
 		}
 	}

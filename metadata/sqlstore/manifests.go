@@ -234,9 +234,10 @@ func scanReferrer(rows *sql.Rows) (metadata.Referrer, error) {
 	if err := rows.Scan(&r.Digest, &r.MediaType, &r.ArtifactType, &r.Size, &annotations); err != nil {
 		return r, err
 	}
-	var err error
-	r.Annotations, err = decodeAnnotations(annotations)
-	return r, err
+	if annotations.Valid {
+		r.Annotations = json.RawMessage(annotations.String) // stored by encodeAnnotations
+	}
+	return r, nil
 }
 
 // encodeAnnotations stores annotations as JSON text; none as NULL.
