@@ -327,9 +327,13 @@ func (h *Handler) putUpload(w http.ResponseWriter, r *http.Request, rt route) er
 		return blobCreated(w, rt.name, d)
 	}
 	if u.Size == 0 && r.Header.Get("Content-Range") == "" {
-		// Nothing acknowledged yet: the body is the whole blob (POST, then one PUT).
-		err := h.putDirect(ctx, rt.name, d, r.ContentLength, r.Body)
-		if err == nil || errors.Is(err, ErrDigestInvalid) {
+		// Nothing acknowledged yet: the body is the whole blob (POST, then one PUT). The
+		// session's record goes in the transaction that links the blob.
+		err := h.putDirect(ctx, rt.name, d, r.ContentLength, r.Body, u.ID)
+		switch {
+		case err == nil:
+			h.st.Blobs.Abort(context.WithoutCancel(ctx), u.ID, u.BlobState)
+		case errors.Is(err, ErrDigestInvalid):
 			h.dropSession(ctx, u)
 		}
 		if err != nil {
@@ -447,15 +451,16 @@ var testHookCommitted func() error
 
 // putMonolithic stores a single-request upload (POST ?digest=).
 func (h *Handler) putMonolithic(w http.ResponseWriter, r *http.Request, rt route, d digest.Digest) error {
-	if err := h.putDirect(r.Context(), rt.name, d, r.ContentLength, r.Body); err != nil {
+	if err := h.putDirect(r.Context(), rt.name, d, r.ContentLength, r.Body, ""); err != nil {
 		return err
 	}
 	return blobCreated(w, rt.name, d)
 }
 
 // putDirect stores body, the whole blob, with the blob store's Put, which verifies it while
-// writing (an object store writes it straight under its digest), then links it to repo.
-func (h *Handler) putDirect(ctx context.Context, repo string, d digest.Digest, size int64, body io.Reader) error {
+// writing (an object store writes it straight under its digest), then links it to repo and
+// removes the record of upload session (if not "") in the same transaction.
+func (h *Handler) putDirect(ctx context.Context, repo string, d digest.Digest, size int64, body io.Reader, session string) error {
 	if err := d.Validate(); err != nil {
 		return errf(ErrDigestInvalid, "%q: %v", d, err)
 	}
@@ -468,12 +473,13 @@ func (h *Handler) putDirect(ctx context.Context, repo string, d digest.Digest, s
 	case err != nil:
 		return err
 	}
-	return h.record(ctx, repo, d, n)
+	return h.record(ctx, repo, d, n, session)
 }
 
-// record links blob d, which the blob store holds, to repo, under the blob's lock: garbage
-// collection cannot remove the bytes between the check and the record.
-func (h *Handler) record(ctx context.Context, repo string, d digest.Digest, size int64) error {
+// record links blob d, which the blob store holds, to repo (and removes the record of upload
+// session, if not ""), under the blob's lock: garbage collection cannot remove the bytes
+// between the check and the record.
+func (h *Handler) record(ctx context.Context, repo string, d digest.Digest, size int64, session string) error {
 	ctx = context.WithoutCancel(ctx) // the bytes are stored; finish
 	unlock, err := h.st.Meta.LockBlob(ctx, d)
 	if err != nil {
@@ -482,6 +488,9 @@ func (h *Handler) record(ctx context.Context, repo string, d digest.Digest, size
 	defer unlock()
 	if _, err := h.st.Blobs.Stat(ctx, d); err != nil {
 		return fmt.Errorf("blob %s was collected while it was being stored, push it again: %w", d, err)
+	}
+	if session != "" {
+		return h.st.Meta.CompleteUpload(ctx, session, repo, d, size)
 	}
 	return h.st.Meta.LinkBlob(ctx, repo, d, size)
 }
