@@ -350,9 +350,32 @@ func (m *run) copy(ctx context.Context, j *job) error {
 		Concurrency: m.o.Concurrency, Referrers: true, Stats: stats, Events: events,
 	})
 	if err == nil {
-		err = transfer.ReconcileRoot(ctx, j.src, j.root, stats)
+		err = reconcile(ctx, j.src, j.root, stats, map[string]bool{})
 	}
 	return explainCopy(err, j.item.Src, j.item.Dst)
+}
+
+// reconcile counts as skipped the blobs of root and of its referrers (recursively) that the
+// copy never visited because the destination already held their manifest, so a second run
+// reports everything it found in place (see transfer.Stats.Reconcile).
+func reconcile(ctx context.Context, src oras.ReadOnlyGraphTarget, root ocispec.Descriptor, stats *transfer.Stats, seen map[string]bool) error {
+	if seen[root.Digest.String()] {
+		return nil
+	}
+	seen[root.Digest.String()] = true
+	if err := transfer.ReconcileRoot(ctx, src, root, stats); err != nil {
+		return err
+	}
+	refs, err := registry.Referrers(ctx, src, root, "")
+	if err != nil {
+		return err
+	}
+	for _, r := range refs {
+		if err := reconcile(ctx, src, r, stats, seen); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (m *run) repoStats(repo string) (*transfer.Stats, transfer.Events) {
