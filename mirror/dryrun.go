@@ -11,45 +11,45 @@ import (
 // missing walks the artifact of j and its referrers (recursively) in the source as a copy
 // would, asking the destination (HEAD) for each node: below a manifest the destination
 // holds nothing is looked at, as the copy skips it too; referrers are looked at always.
-// A node counted for one tag of a destination repository is not counted again for another.
+// The counts are the tag's own; the run's totals count a node that several tags of one
+// destination repository share once.
 func (m *run) missing(ctx context.Context, j *job, dst content.ReadOnlyStorage) (Missing, error) {
 	var out Missing
+	seen := map[string]bool{}
 	var walk func(d ocispec.Descriptor) error
 	walk = func(d ocispec.Descriptor) error {
-		if !m.firstSeen(j.dstRepo, d) {
+		if seen[d.Digest.String()] {
 			return nil
 		}
+		seen[d.Digest.String()] = true
 		ok, err := dst.Exists(ctx, d)
 		if err != nil {
 			return err
 		}
 		manifest := isManifest(d.MediaType)
-		switch {
-		case ok:
-		case manifest:
-			out.Manifests++
-			succ, err := content.Successors(ctx, j.src, d)
-			if err != nil {
-				return err
+		if !ok {
+			add := Missing{Blobs: 1, Bytes: d.Size}
+			if manifest {
+				add = Missing{Manifests: 1}
 			}
-			for _, s := range succ {
-				if err := walk(s); err != nil {
-					return err
-				}
-			}
-		default:
-			out.Blobs++
-			out.Bytes += d.Size
+			out.add(add)
+			m.countMissing(j.dstRepo, d, add)
 		}
 		if !manifest {
 			return nil
+		}
+		var next []ocispec.Descriptor
+		if !ok {
+			if next, err = content.Successors(ctx, j.src, d); err != nil {
+				return err
+			}
 		}
 		refs, err := registry.Referrers(ctx, j.src, d, "")
 		if err != nil {
 			return err
 		}
-		for _, r := range refs {
-			if err := walk(r); err != nil {
+		for _, n := range append(next, refs...) {
+			if err := walk(n); err != nil {
 				return err
 			}
 		}
@@ -59,7 +59,15 @@ func (m *run) missing(ctx context.Context, j *job, dst content.ReadOnlyStorage) 
 	return out, err
 }
 
-func (m *run) firstSeen(repo string, d ocispec.Descriptor) bool {
+func (s *Missing) add(o Missing) {
+	s.Blobs += o.Blobs
+	s.Bytes += o.Bytes
+	s.Manifests += o.Manifests
+}
+
+// countMissing adds a node missing at destination repository repo to the run's totals,
+// once per repository.
+func (m *run) countMissing(repo string, d ocispec.Descriptor, add Missing) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	s := m.seen[repo]
@@ -67,11 +75,10 @@ func (m *run) firstSeen(repo string, d ocispec.Descriptor) bool {
 		s = map[string]bool{}
 		m.seen[repo] = s
 	}
-	if s[d.Digest.String()] {
-		return false
+	if !s[d.Digest.String()] {
+		s[d.Digest.String()] = true
+		m.rep.Missing.add(add)
 	}
-	s[d.Digest.String()] = true
-	return true
 }
 
 func isManifest(mt string) bool {

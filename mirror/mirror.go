@@ -420,9 +420,6 @@ func (m *run) report(jobs []*job) *Report {
 		}
 		r.Tags++
 		repos[j.dstRepo+"\x00"+j.srcRepo] = true
-		r.Missing.Blobs += j.item.Missing.Blobs
-		r.Missing.Bytes += j.item.Missing.Bytes
-		r.Missing.Manifests += j.item.Missing.Manifests
 	}
 	r.Repositories = len(repos)
 	for _, s := range m.stats {

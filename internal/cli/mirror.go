@@ -105,14 +105,7 @@ func runMirror(ctx context.Context, stdio *IO, opts *mirrorOptions) error {
 		DryRun:      opts.dryRun,
 		Warn:        func(s string) { fmt.Fprintln(stdio.Err, "Warning:", s) },
 	}
-	if opts.dryRun {
-		mo.Done = func(it mirror.Item) {
-			if it.Err == nil {
-				p.println(fmt.Sprintf("Would copy %s → %s: %d blobs (%d bytes), %d manifests missing",
-					it.Src, it.Dst, it.Missing.Blobs, it.Missing.Bytes, it.Missing.Manifests))
-			}
-		}
-	} else {
+	if !opts.dryRun {
 		mo.Events = func(string) transfer.Events {
 			return p.transferEvents("Copying", "Copied ", "Exists ", "Mounted")
 		}
@@ -125,6 +118,14 @@ func runMirror(ctx context.Context, stdio *IO, opts *mirrorOptions) error {
 	rep, err := mirror.Run(ctx, mirror.Side{Ref: src, Options: opts.from}, mirror.Side{Ref: dst, Options: opts.to}, mo)
 	if err != nil {
 		return err
+	}
+	if opts.dryRun {
+		for _, it := range rep.Items { // sorted, once all are known
+			if it.Err == nil {
+				p.println(fmt.Sprintf("Would copy %s → %s: %d blobs (%d bytes), %d manifests missing",
+					it.Src, it.Dst, it.Missing.Blobs, it.Missing.Bytes, it.Missing.Manifests))
+			}
+		}
 	}
 	p.println(rep.Summary(opts.dryRun))
 	for _, f := range rep.Failures {
