@@ -252,9 +252,15 @@ func (m *run) repositories(ctx context.Context) ([]string, error) {
 		return nil, err
 	}
 	var repos []string
+	// a destination under the source prefix of the same registry is no source: a second
+	// run would otherwise mirror the mirror into itself
+	inDst := func(r string) bool {
+		return !m.dst.Ref.Layout && m.dst.Ref.Registry == m.src.Ref.Registry && m.dst.Ref.Repository != prefix &&
+			Under(m.dst.Ref.Repository, r)
+	}
 	err = reg.Repositories(ctx, "", func(page []string) error {
 		for _, r := range page {
-			if Under(prefix, r) {
+			if Under(prefix, r) && !inDst(r) {
 				repos = append(repos, r)
 			}
 		}

@@ -252,3 +252,20 @@ func TestMirrorLayoutRoundTrip(t *testing.T) {
 		t.Errorf("second layout → registry: %q", line)
 	}
 }
+
+// A destination below the source prefix on the same registry is not mirrored into itself:
+// the second run finds the same tags, and blobs are mounted, not uploaded.
+func TestMirrorIntoOwnPrefix(t *testing.T) {
+	src := testpeer.StartServe(t, "")
+	pushArtifact(t, src.Host(), spec{repo: "eo/a", tag: "v1", layer: 100, referrer: 10})
+	dir := t.TempDir()
+	first := summaryLine(t, mustMirror(t, dir, src.Host()+"/eo", src.Host()+"/eo/mirror"))
+	if !strings.HasPrefix(first, "Mirrored 1 tags in 1 repositories: copied 0 blobs (0 bytes), skipped 0 existing (0 bytes), mounted 3 (") {
+		t.Errorf("first run: %q", first)
+	}
+	second := summaryLine(t, mustMirror(t, dir, src.Host()+"/eo", src.Host()+"/eo/mirror"))
+	if second != "Mirrored 1 tags in 1 repositories: copied 0 blobs (0 bytes), skipped 3 existing (112 bytes)" {
+		t.Errorf("second run: %q", second)
+	}
+	sameList(t, "catalog", catalog(t, src.Host()), []string{"eo/a", "eo/mirror/a"})
+}
