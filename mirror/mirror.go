@@ -267,11 +267,12 @@ func (m *run) repositories(ctx context.Context) ([]string, error) {
 		return nil
 	})
 	if err != nil {
-		if prefix == "" {
-			return nil, fmt.Errorf("listing the repositories of %s: %w", m.src.Ref.Registry, target.Explain(err, m.src.Ref))
+		err = target.Explain(err, m.src.Ref)
+		if prefix == "" || errors.Is(err, target.ErrUnreachable) {
+			return nil, fmt.Errorf("listing the repositories of %s: %w", m.src.Ref.Registry, err)
 		}
 		if m.o.Warn != nil {
-			m.o.Warn(fmt.Sprintf("cannot list the repositories of %s (%v): mirroring %s as one repository", m.src.Ref.Registry, target.Explain(err, m.src.Ref), m.src.Ref))
+			m.o.Warn(fmt.Sprintf("cannot list the repositories of %s (%v): mirroring %s as one repository", m.src.Ref.Registry, err, m.src.Ref))
 		}
 		return []string{prefix}, nil
 	}
