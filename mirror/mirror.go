@@ -29,7 +29,7 @@ type Side struct {
 // Options tune Run. The zero value copies every tag, one at a time.
 type Options struct {
 	Filter      Filter
-	Concurrency int  // tags copied at once, and blobs per copy
+	Concurrency int  // repositories copied at once, and blobs per copy
 	DryRun      bool // plan and count what the destination lacks; copy nothing
 	// Events, when set, gives the progress callbacks for the copies into one destination
 	// repository (called once per repository).
@@ -161,16 +161,31 @@ func (m *run) open(ctx context.Context, side string, s Side, repo string) (oras.
 	return t, ref, nil
 }
 
-// execute copies (or, in a dry run, measures) every job.
+// execute copies (or, in a dry run, measures) every job: destination repositories in
+// parallel, the tags of one repository one after the other, so a blob that several tags
+// share (the same artifact under v1 and latest, a common config) is sent once and found in
+// place by the next, never uploaded twice at once.
 func (m *run) execute(ctx context.Context, jobs []*job) {
-	parallel(len(jobs), m.o.Concurrency, func(i int) {
-		j := jobs[i]
-		j.item.Err = m.copy(ctx, j)
-		if j.item.Err != nil {
-			m.fail("%s → %s: %v", j.item.Src, j.item.Dst, j.item.Err)
+	var groups [][]*job
+	index := map[string]int{}
+	for _, j := range jobs {
+		i, ok := index[j.dstRepo]
+		if !ok {
+			i = len(groups)
+			index[j.dstRepo] = i
+			groups = append(groups, nil)
 		}
-		if m.o.Done != nil {
-			m.o.Done(j.item)
+		groups[i] = append(groups[i], j)
+	}
+	parallel(len(groups), m.o.Concurrency, func(i int) {
+		for _, j := range groups[i] {
+			j.item.Err = m.copy(ctx, j)
+			if j.item.Err != nil {
+				m.fail("%s → %s: %v", j.item.Src, j.item.Dst, j.item.Err)
+			}
+			if m.o.Done != nil {
+				m.o.Done(j.item)
+			}
 		}
 	})
 }
