@@ -26,7 +26,7 @@ type Side struct {
 	Options target.Options
 }
 
-// Options tune Run. The zero value copies every tag, one at a time.
+// Options tune Run. The zero value copies every tag, one repository at a time.
 type Options struct {
 	Filter      Filter
 	Concurrency int  // repositories copied at once, and blobs per copy
