@@ -113,11 +113,16 @@ type Events struct {
 
 // Options tune a copy. The zero value copies with oras-go's default concurrency.
 type Options struct {
+	// Concurrency bounds the transfers in flight (ORAS's --concurrency); with
+	// SmallConcurrency above it, it bounds the large blobs only.
 	Concurrency int
-	Referrers   bool // also copy the referrers of the root, recursively (cp -r)
-	Force       bool // look below manifests the destination already holds (--force)
-	Events      Events
-	Stats       *Stats // filled when set
+	// SmallConcurrency, when above Concurrency, is how many blobs smaller than
+	// SmallBlobSize are in flight (their cost is round trips, not bytes).
+	SmallConcurrency int
+	Referrers        bool // also copy the referrers of the root, recursively (cp -r)
+	Force            bool // look below manifests the destination already holds (--force)
+	Events           Events
+	Stats            *Stats // filled when set
 }
 
 func (o *Options) graphOptions(src content.ReadOnlyStorage, dst content.Storage) oras.CopyGraphOptions {
@@ -126,6 +131,22 @@ func (o *Options) graphOptions(src content.ReadOnlyStorage, dst content.Storage)
 	}
 	st, ev := o.Stats, o.Events
 	sending := &inflight{}
+	from := mountSource(src, dst)
+	var blobs *blobPusher // content blobs sent by us, not oras-go (blobs.go); not with mounts
+	if from == "" {
+		large := 0
+		if o.SmallConcurrency > o.Concurrency {
+			large = o.Concurrency
+		}
+		blobs = newBlobPusher(src, dst, large)
+	}
+	sent := func(d ocispec.Descriptor) {
+		sending.done(d.Digest)
+		st.count(d, false)
+		if ev.Done != nil {
+			ev.Done(d)
+		}
+	}
 	g := oras.CopyGraphOptions{
 		Concurrency: o.Concurrency,
 		PreCopy: func(ctx context.Context, d ocispec.Descriptor) error {
@@ -135,14 +156,17 @@ func (o *Options) graphOptions(src content.ReadOnlyStorage, dst content.Storage)
 			if ev.Start != nil {
 				ev.Start(d)
 			}
-			return nil
+			if blobs == nil || isManifest(d.MediaType) {
+				return nil
+			}
+			if err := blobs.push(ctx, d); err != nil {
+				return err
+			}
+			sent(d)
+			return oras.SkipNode
 		},
 		PostCopy: func(_ context.Context, d ocispec.Descriptor) error {
-			sending.done(d.Digest)
-			st.count(d, false)
-			if ev.Done != nil {
-				ev.Done(d)
-			}
+			sent(d)
 			return nil
 		},
 		OnCopySkipped: func(_ context.Context, d ocispec.Descriptor) error {
@@ -163,7 +187,10 @@ func (o *Options) graphOptions(src content.ReadOnlyStorage, dst content.Storage)
 			return nil
 		},
 	}
-	if from := mountSource(src, dst); from != "" {
+	if blobs != nil && o.SmallConcurrency > o.Concurrency {
+		g.Concurrency = o.SmallConcurrency
+	}
+	if from != "" {
 		g.MountFrom = func(context.Context, ocispec.Descriptor) ([]string, error) { return []string{from}, nil }
 	}
 	return g

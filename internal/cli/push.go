@@ -157,7 +157,7 @@ func runPush(ctx context.Context, stdio *IO, opts *pushOptions) error {
 		return err
 	}
 	p := newPrinter(stdio.Out, opts.format.structured())
-	mdesc, manifest, stats, err := uploadArtifact(ctx, in, dst, ref, opts.reproducible, transfer.Options{Concurrency: opts.remote.Concurrency, Force: opts.force}, p)
+	mdesc, manifest, stats, err := uploadArtifact(ctx, in, dst, ref, opts.reproducible, transfer.Options{Concurrency: opts.remote.Concurrency, SmallConcurrency: opts.remote.SmallConcurrency(), Force: opts.force}, p)
 	if err != nil {
 		return err
 	}
@@ -218,10 +218,11 @@ func uploadArtifact(ctx context.Context, in *pushInputs, dst oras.Target, ref ta
 
 	stats := &transfer.Stats{}
 	topts := transfer.Options{
-		Concurrency: xfer.Concurrency,
-		Force:       xfer.Force,
-		Stats:       stats,
-		Events:      p.transferEvents("Uploading", "Uploaded ", "Exists   ", "Mounted  "),
+		Concurrency:      xfer.Concurrency,
+		SmallConcurrency: xfer.SmallConcurrency,
+		Force:            xfer.Force,
+		Stats:            stats,
+		Events:           p.transferEvents("Uploading", "Uploaded ", "Exists   ", "Mounted  "),
 	}
 	if len(in.Layers) == 0 {
 		p.println("Uploading empty artifact")
