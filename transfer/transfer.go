@@ -111,6 +111,9 @@ type Events struct {
 	Mounted func(ocispec.Descriptor) // mounted from another repository
 }
 
+// maxMetadataBytes bounds a manifest or index read whole during a copy.
+const maxMetadataBytes = 64 << 20
+
 // Options tune a copy. The zero value copies with oras-go's default concurrency.
 type Options struct {
 	// Concurrency bounds the transfers in flight (ORAS's --concurrency); with
@@ -149,6 +152,8 @@ func (o *Options) graphOptions(src content.ReadOnlyStorage, dst content.Storage)
 	}
 	g := oras.CopyGraphOptions{
 		Concurrency: o.Concurrency,
+		// manifests are read whole; oras-go's default (4 MiB) would refuse a layout's larger ones
+		MaxMetadataBytes: maxMetadataBytes,
 		PreCopy: func(ctx context.Context, d ocispec.Descriptor) error {
 			if err := sending.claim(ctx, d.Digest); err != nil {
 				return err

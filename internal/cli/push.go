@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/pflag"
 	"oras.land/oras-go/v2"
 	"oras.land/oras-go/v2/content"
+	"oras.land/oras-go/v2/registry/remote"
 
 	"github.com/eopack/eopack/files"
 	"github.com/eopack/eopack/target"
@@ -194,6 +195,9 @@ func uploadArtifact(ctx context.Context, in *pushInputs, dst oras.Target, ref ta
 	if err != nil {
 		return ocispec.Descriptor{}, nil, nil, err
 	}
+	if err := checkManifestSize(dst, len(manifest), len(in.Layers)); err != nil {
+		return ocispec.Descriptor{}, nil, nil, err
+	}
 	mdesc := content.NewDescriptorFromBytes(ocispec.MediaTypeImageManifest, manifest)
 	mdesc.ArtifactType = in.ArtifactType
 	mdesc.Annotations = in.ManifestAnnotations
@@ -237,6 +241,20 @@ func uploadArtifact(ctx context.Context, in *pushInputs, dst oras.Target, ref ta
 	}
 	stats.Reconcile(blobs)
 	return mdesc, manifest, stats, nil
+}
+
+// maxManifestSize is the largest manifest every registry must accept (the distribution
+// spec's 4 MiB); CNCF distribution and eopack serve refuse larger ones. About 15,000 titled
+// layers fit.
+const maxManifestSize = 4 << 20
+
+// checkManifestSize refuses, before any blob is sent, a manifest of size bytes (n layers)
+// that a registry would refuse once every blob was uploaded. Layouts have no limit.
+func checkManifestSize(dst oras.Target, size, n int) error {
+	if _, ok := dst.(*remote.Repository); !ok || size <= maxManifestSize {
+		return nil
+	}
+	return fmt.Errorf("manifest of %d layers is %d bytes, over the 4 MiB (%d bytes) registries accept: push folders as layers (eopack packs a folder as one tar+gzip layer) or split the files across the manifests of an image index", n, size, maxManifestSize)
 }
 
 // explainCopy turns an oras copy error into a one-liner for the side it came from.
