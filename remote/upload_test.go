@@ -144,4 +144,3 @@ func TestUploaderReplaysBodyForCredentials(t *testing.T) {
 		t.Fatal("push without credentials to a private registry succeeded")
 	}
 }
-
