@@ -1,5 +1,5 @@
-// Package remote holds registry client pieces oras-go lacks. Today that is the parallel
-// ranged download of large blobs: a blob of at least MinSize bytes is fetched as several
+// Package remote holds registry client pieces oras-go lacks: the parallel ranged download
+// of large blobs (here) and the single-request upload of small ones (upload.go). A blob of at least MinSize bytes is fetched as several
 // HTTP Range requests at once (distribution-spec v1.1.1 lets a blob GET carry Range:
 // https://github.com/opencontainers/distribution-spec/blob/v1.1.1/spec.md#pulling-blobs),
 // written straight into the destination file at its offsets.

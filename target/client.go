@@ -47,11 +47,10 @@ func (o Options) Client(host string) (*auth.Client, error) {
 		return nil, err
 	}
 	base := http.DefaultTransport.(*http.Transport).Clone()
-	// Parallel blob transfers and ranged downloads keep up to --concurrency connections per
-	// registry busy; keep that many idle ones too, so TLS handshakes are not repeated.
-	if n := o.Concurrency; n > base.MaxIdleConnsPerHost {
-		base.MaxIdleConnsPerHost = n
-	}
+	// Parallel blob transfers and ranged downloads keep up to --concurrency connections (and
+	// DefaultSmallConcurrency for small blobs) per registry busy; keep that many idle ones
+	// too, so connections are reused rather than opened again (Go keeps 2 by default).
+	base.MaxIdleConnsPerHost = max(base.MaxIdleConnsPerHost, o.Concurrency, DefaultSmallConcurrency)
 	base.TLSClientConfig = tlsConfig
 	base.DialContext = rules.dialer(base.DialContext)
 

@@ -138,17 +138,19 @@ func FuzzParse(f *testing.F) {
 }
 
 func TestClientKeepsConcurrencyIdleConnections(t *testing.T) {
-	c, err := Options{Concurrency: 12, Username: "u", Password: "p"}.Client("example.org")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rt := c.Client.Transport
-	tr, ok := unwrapTransport(rt)
-	if !ok {
-		t.Fatalf("transport %T: no *http.Transport inside", rt)
-	}
-	if tr.MaxIdleConnsPerHost != 12 {
-		t.Fatalf("MaxIdleConnsPerHost = %d, want 12", tr.MaxIdleConnsPerHost)
+	for conc, want := range map[int]int{12: DefaultSmallConcurrency, 100: 100} {
+		c, err := Options{Concurrency: conc, Username: "u", Password: "p"}.Client("example.org")
+		if err != nil {
+			t.Fatal(err)
+		}
+		rt := c.Client.Transport
+		tr, ok := unwrapTransport(rt)
+		if !ok {
+			t.Fatalf("transport %T: no *http.Transport inside", rt)
+		}
+		if tr.MaxIdleConnsPerHost != want {
+			t.Fatalf("--concurrency %d: MaxIdleConnsPerHost = %d, want %d", conc, tr.MaxIdleConnsPerHost, want)
+		}
 	}
 }
 

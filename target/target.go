@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -46,6 +47,8 @@ type Options struct {
 	baseResolve  []string
 	changed      func(name string) bool
 	plainHTTPSet func() bool
+	// concurrencySet reports whether --concurrency was given (nil: Options built without flags)
+	concurrencySet func() bool
 }
 
 // DefaultConcurrency is ORAS's default --concurrency.
@@ -118,9 +121,24 @@ func AddSharedFlags(fs *pflag.FlagSet, opts ...*Options) {
 	}
 }
 
+// DefaultSmallConcurrency is how many small blobs (transfer.SmallBlobSize) are in flight
+// unless --concurrency is given: enough to hide the round trips of a registry on a LAN or
+// loopback, few enough for the connection limits registries ship with.
+const DefaultSmallConcurrency = 32
+
 // AddConcurrencyFlag declares ORAS's --concurrency.
 func (o *Options) AddConcurrencyFlag(fs *pflag.FlagSet) {
-	fs.IntVar(&o.Concurrency, "concurrency", DefaultConcurrency, "concurrency level")
+	fs.IntVar(&o.Concurrency, "concurrency", DefaultConcurrency, "concurrency level (large blobs; small ones go "+strconv.Itoa(DefaultSmallConcurrency)+" at once unless this is given)")
+	o.concurrencySet = func() bool { return fs.Changed("concurrency") }
+}
+
+// SmallConcurrency is how many small blobs go at once: DefaultSmallConcurrency when
+// --concurrency was not given, else 0 (--concurrency then bounds every transfer, as in ORAS).
+func (o Options) SmallConcurrency() int {
+	if o.concurrencySet != nil && !o.concurrencySet() {
+		return DefaultSmallConcurrency
+	}
+	return 0
 }
 
 // ReadPassword checks the credential flags (see Check) and, with --password-stdin or

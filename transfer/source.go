@@ -51,7 +51,7 @@ func (s *Source) Fetch(ctx context.Context, desc ocispec.Descriptor) (io.ReadClo
 	_, known := s.blobs[desc.Digest]
 	s.mu.RUnlock()
 	if inMem {
-		return io.NopCloser(bytes.NewReader(b)), nil
+		return memReader{bytes.NewReader(b)}, nil
 	}
 	if !known || s.open == nil {
 		return nil, fmt.Errorf("%s: %w", desc.Digest, errdef.ErrNotFound)
@@ -76,3 +76,9 @@ func (s *Source) Resolve(_ context.Context, ref string) (ocispec.Descriptor, err
 	}
 	return ocispec.Descriptor{}, fmt.Errorf("%s: %w", ref, errdef.ErrNotFound)
 }
+
+// memReader is bytes held in memory; as a file, it can be read at any offset, so an upload
+// of it can be sent again.
+type memReader struct{ *bytes.Reader }
+
+func (memReader) Close() error { return nil }

@@ -111,13 +111,21 @@ type Events struct {
 	Mounted func(ocispec.Descriptor) // mounted from another repository
 }
 
+// maxMetadataBytes bounds a manifest or index read whole during a copy.
+const maxMetadataBytes = 64 << 20
+
 // Options tune a copy. The zero value copies with oras-go's default concurrency.
 type Options struct {
+	// Concurrency bounds the transfers in flight (ORAS's --concurrency); with
+	// SmallConcurrency above it, it bounds the large blobs only.
 	Concurrency int
-	Referrers   bool // also copy the referrers of the root, recursively (cp -r)
-	Force       bool // look below manifests the destination already holds (--force)
-	Events      Events
-	Stats       *Stats // filled when set
+	// SmallConcurrency, when above Concurrency, is how many blobs smaller than
+	// SmallBlobSize are in flight (their cost is round trips, not bytes).
+	SmallConcurrency int
+	Referrers        bool // also copy the referrers of the root, recursively (cp -r)
+	Force            bool // look below manifests the destination already holds (--force)
+	Events           Events
+	Stats            *Stats // filled when set
 }
 
 func (o *Options) graphOptions(src content.ReadOnlyStorage, dst content.Storage) oras.CopyGraphOptions {
@@ -126,8 +134,26 @@ func (o *Options) graphOptions(src content.ReadOnlyStorage, dst content.Storage)
 	}
 	st, ev := o.Stats, o.Events
 	sending := &inflight{}
+	from := mountSource(src, dst)
+	var blobs *blobPusher // content blobs sent by us, not oras-go (blobs.go); not with mounts
+	if from == "" {
+		large := 0
+		if o.SmallConcurrency > o.Concurrency {
+			large = o.Concurrency
+		}
+		blobs = newBlobPusher(src, dst, large)
+	}
+	sent := func(d ocispec.Descriptor) {
+		sending.done(d.Digest)
+		st.count(d, false)
+		if ev.Done != nil {
+			ev.Done(d)
+		}
+	}
 	g := oras.CopyGraphOptions{
 		Concurrency: o.Concurrency,
+		// manifests are read whole; oras-go's default (4 MiB) would refuse a layout's larger ones
+		MaxMetadataBytes: maxMetadataBytes,
 		PreCopy: func(ctx context.Context, d ocispec.Descriptor) error {
 			if err := sending.claim(ctx, d.Digest); err != nil {
 				return err
@@ -135,14 +161,17 @@ func (o *Options) graphOptions(src content.ReadOnlyStorage, dst content.Storage)
 			if ev.Start != nil {
 				ev.Start(d)
 			}
-			return nil
+			if blobs == nil || isManifest(d.MediaType) {
+				return nil
+			}
+			if err := blobs.push(ctx, d); err != nil {
+				return err
+			}
+			sent(d)
+			return oras.SkipNode
 		},
 		PostCopy: func(_ context.Context, d ocispec.Descriptor) error {
-			sending.done(d.Digest)
-			st.count(d, false)
-			if ev.Done != nil {
-				ev.Done(d)
-			}
+			sent(d)
 			return nil
 		},
 		OnCopySkipped: func(_ context.Context, d ocispec.Descriptor) error {
@@ -163,7 +192,10 @@ func (o *Options) graphOptions(src content.ReadOnlyStorage, dst content.Storage)
 			return nil
 		},
 	}
-	if from := mountSource(src, dst); from != "" {
+	if blobs != nil && o.SmallConcurrency > o.Concurrency {
+		g.Concurrency = o.SmallConcurrency
+	}
+	if from != "" {
 		g.MountFrom = func(context.Context, ocispec.Descriptor) ([]string, error) { return []string{from}, nil }
 	}
 	return g

@@ -113,11 +113,12 @@ func runCopy(ctx context.Context, stdio *IO, opts *copyOptions) error {
 	p := newPrinter(stdio.Out, opts.format.structured())
 	stats := &transfer.Stats{}
 	topts := transfer.Options{
-		Concurrency: opts.concurrencyOptions.Concurrency,
-		Referrers:   opts.recursive,
-		Force:       opts.force,
-		Stats:       stats,
-		Events:      p.transferEvents("Copying", "Copied ", "Exists ", "Mounted"),
+		Concurrency:      opts.concurrencyOptions.Concurrency,
+		SmallConcurrency: opts.concurrencyOptions.SmallConcurrency(),
+		Referrers:        opts.recursive,
+		Force:            opts.force,
+		Stats:            stats,
+		Events:           p.transferEvents("Copying", "Copied ", "Exists ", "Mounted"),
 	}
 	root, err := copyArtifact(ctx, stdio.Err, src, srcRef, dst, dstRef, platforms, topts)
 	if err != nil {

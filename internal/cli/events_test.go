@@ -40,7 +40,8 @@ func newUploadCounter(t *testing.T) (*uploadCounter, string) {
 }
 
 func (c *uploadCounter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if d := r.URL.Query().Get("digest"); r.Method == http.MethodPut && d != "" {
+	// an upload's bytes come with its digest: one POST, or a PUT closing a session
+	if d := r.URL.Query().Get("digest"); (r.Method == http.MethodPut || r.Method == http.MethodPost) && d != "" {
 		c.mu.Lock()
 		c.n[d]++
 		c.mu.Unlock()

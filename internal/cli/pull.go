@@ -152,10 +152,20 @@ func runPull(ctx context.Context, stdio *IO, opts *pullOptions) error {
 	if conc <= 0 {
 		conc = target.DefaultConcurrency
 	}
-	g.SetLimit(conc)
+	// small files go many at once (their cost is round trips), at most conc large ones
+	g.SetLimit(max(conc, opts.remote.SmallConcurrency()))
+	large := make(chan struct{}, conc)
 	fetcher := remote.NewFetcher(src, conc) // large blobs of a registry: parallel ranges
 	for _, l := range layers {
 		g.Go(func() error {
+			if l.Size >= transfer.SmallBlobSize {
+				select {
+				case large <- struct{}{}:
+					defer func() { <-large }()
+				case <-gctx.Done():
+					return gctx.Err()
+				}
+			}
 			fw, fl, done, err := opts.extras.writerFor(w, l) // w and l, but for -T titles
 			if err != nil {
 				return err

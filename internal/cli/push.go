@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/pflag"
 	"oras.land/oras-go/v2"
 	"oras.land/oras-go/v2/content"
+	"oras.land/oras-go/v2/registry/remote"
 
 	"github.com/eopack/eopack/files"
 	"github.com/eopack/eopack/target"
@@ -157,7 +158,7 @@ func runPush(ctx context.Context, stdio *IO, opts *pushOptions) error {
 		return err
 	}
 	p := newPrinter(stdio.Out, opts.format.structured())
-	mdesc, manifest, stats, err := uploadArtifact(ctx, in, dst, ref, opts.reproducible, transfer.Options{Concurrency: opts.remote.Concurrency, Force: opts.force}, p)
+	mdesc, manifest, stats, err := uploadArtifact(ctx, in, dst, ref, opts.reproducible, transfer.Options{Concurrency: opts.remote.Concurrency, SmallConcurrency: opts.remote.SmallConcurrency(), Force: opts.force}, p)
 	if err != nil {
 		return err
 	}
@@ -194,6 +195,9 @@ func uploadArtifact(ctx context.Context, in *pushInputs, dst oras.Target, ref ta
 	if err != nil {
 		return ocispec.Descriptor{}, nil, nil, err
 	}
+	if err := checkManifestSize(dst, len(manifest), len(in.Layers)); err != nil {
+		return ocispec.Descriptor{}, nil, nil, err
+	}
 	mdesc := content.NewDescriptorFromBytes(ocispec.MediaTypeImageManifest, manifest)
 	mdesc.ArtifactType = in.ArtifactType
 	mdesc.Annotations = in.ManifestAnnotations
@@ -218,10 +222,11 @@ func uploadArtifact(ctx context.Context, in *pushInputs, dst oras.Target, ref ta
 
 	stats := &transfer.Stats{}
 	topts := transfer.Options{
-		Concurrency: xfer.Concurrency,
-		Force:       xfer.Force,
-		Stats:       stats,
-		Events:      p.transferEvents("Uploading", "Uploaded ", "Exists   ", "Mounted  "),
+		Concurrency:      xfer.Concurrency,
+		SmallConcurrency: xfer.SmallConcurrency,
+		Force:            xfer.Force,
+		Stats:            stats,
+		Events:           p.transferEvents("Uploading", "Uploaded ", "Exists   ", "Mounted  "),
 	}
 	if len(in.Layers) == 0 {
 		p.println("Uploading empty artifact")
@@ -236,6 +241,20 @@ func uploadArtifact(ctx context.Context, in *pushInputs, dst oras.Target, ref ta
 	}
 	stats.Reconcile(blobs)
 	return mdesc, manifest, stats, nil
+}
+
+// maxManifestSize is the largest manifest every registry must accept (the distribution
+// spec's 4 MiB); CNCF distribution and eopack serve refuse larger ones. About 15,000 titled
+// layers fit.
+const maxManifestSize = 4 << 20
+
+// checkManifestSize refuses, before any blob is sent, a manifest of size bytes (n layers)
+// that a registry would refuse once every blob was uploaded. Layouts have no limit.
+func checkManifestSize(dst oras.Target, size, n int) error {
+	if _, ok := dst.(*remote.Repository); !ok || size <= maxManifestSize {
+		return nil
+	}
+	return fmt.Errorf("manifest of %d layers is %d bytes, over the 4 MiB (%d bytes) registries accept: push folders as layers (eopack packs a folder as one tar+gzip layer) or split the files across the manifests of an image index", n, size, maxManifestSize)
 }
 
 // explainCopy turns an oras copy error into a one-liner for the side it came from.

@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# bench/many.sh — artifacts of many files: eopack vs the pinned ORAS CLI, against the pinned
+# CNCF distribution registry and against `eopack serve`, in one run.
+#
+# Sets (generated once into the scratch folder, on tmpfs when there is one):
+#   small  BENCH_SMALL_N (1000) random files of 64 KiB
+#   big    BENCH_BIG_N (2433, pastis-2433's layer count) random files of 1 MiB
+# For each registry × set × tool, BENCH_RUNS (3) runs, tools interleaved: push (a fresh
+# repository each run), re-push (the same again: every blob is there), pull (into an empty
+# folder, compared with the input). Prints a markdown table of the medians with the ratio
+# eopack/oras and each tool's peak RSS (GNU time).
+#
+# Targets: small push and pull ≤ 0.33× ORAS on both registries; big push and pull ≤ 1.1× the
+# bytes' own limit = max(sha256sum of the files, a loopback TCP copy of them), both measured
+# in this run; eopack's peak RSS ≤ 64 MiB. BENCH_SETS="small" runs one set only.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/bench/lib.sh"
+RUNS=${BENCH_RUNS:-3}
+SMALL_N=${BENCH_SMALL_N:-1000}
+BIG_N=${BENCH_BIG_N:-2433}
+SETS=${BENCH_SETS:-small big}
+PEERS=${EOPACK_PEERS:-$HOME/.cache/eopack/peers}/bin
+export PATH=$PEERS:$PATH
+bench_need many oras registry curl python3 sha256sum
+if [[ ! -x /usr/bin/time ]]; then
+  (apt-get update -qq && apt-get install -y -qq time) >/dev/null
+fi
+
+bench_init many
+WORK=$BENCH_WORK
+echo "bench/many: building eopack…"
+(cd "$ROOT" && go build -o "$WORK/eopack" ./cmd/eopack)
+EOPACK=$WORK/eopack
+
+# the client's files on tmpfs, so neither tool's numbers include the disk's writeback
+CDIR=$WORK/client
+if [ -d /dev/shm ] && [ -w /dev/shm ]; then CDIR=$(mktemp -d /dev/shm/eopack-bench-many.XXXXXX); fi
+trap 'bench_cleanup; rm -rf "$CDIR"' EXIT
+mkdir -p "$CDIR"
+
+serve_addr=127.0.0.1:$(bench_freeport)
+bench_bg "$WORK/serve.log" "$EOPACK" serve --addr "$serve_addr" --root "$WORK/serve-root"
+dist_addr=127.0.0.1:$(bench_freeport)
+bench_distribution_config "$WORK/dist-root" "$dist_addr" >"$WORK/dist.yml"
+bench_bg "$WORK/dist.log" registry serve "$WORK/dist.yml"
+bench_waitready "$serve_addr"; bench_waitready "$dist_addr"
+
+# gen SET N KIB: N random files of KIB KiB under $CDIR/SET/d/ (one read of /dev/urandom)
+gen() {
+  local set=$1 n=$2 kib=$3
+  echo "bench/many: writing $n × $kib KiB files ($set)…"
+  mkdir -p "$CDIR/$set/d"
+  head -c $((n * kib * 1024)) /dev/urandom | (cd "$CDIR/$set/d" && split -a 5 -d -b "${kib}K" - f)
+}
+for s in $SETS; do
+  case $s in
+  small) gen small "$SMALL_N" 64 ;;
+  big) gen big "$BIG_N" 1024 ;;
+  esac
+done
+
+# measure OUT CMD… : "<seconds> <peak RSS KiB>" appended to $WORK/OUT.txt
+measure() { local out=$1; shift; bench_time_rss "$WORK/$out.txt" "$@"; }
+
+# the bytes' own limit of a set: max(hashing every file, sending every file over loopback)
+limit() {
+  local set=$1 t0 t1 h c
+  sync; t0=$(bench_now); (cd "$CDIR/$set" && sha256sum d/* >/dev/null); t1=$(bench_now)
+  h=$(echo "$t1 - $t0" | awk '{print $1 - $3}')
+  c=$(cd "$CDIR/$set" && python3 - d <<'EOF'
+import os, socket, sys, threading, time
+srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen(1)
+def sink():
+    c, _ = srv.accept()
+    while c.recv(1 << 20):
+        pass
+t = threading.Thread(target=sink); t.start()
+names = sorted(os.listdir(sys.argv[1]))
+t0 = time.time()
+s = socket.create_connection(srv.getsockname())
+for n in names:
+    with open(os.path.join(sys.argv[1], n), "rb") as f:
+        s.sendfile(f)
+s.close(); t.join()
+print("%.3f" % (time.time() - t0))
+EOF
+)
+  awk -v h="$h" -v c="$c" 'BEGIN { printf "%.2f %.2f %.2f\n", h, c, (h > c ? h : c) }'
+}
+
+for s in $SETS; do
+  read -r h c l < <(limit "$s")
+  echo "$h $c $l" >"$WORK/limit-$s.txt"
+  for i in $(seq "$RUNS"); do
+    for r in dist serve; do
+      addr=$dist_addr; [ $r = serve ] && addr=$serve_addr
+      echo "bench/many: $s run $i/$RUNS on $r"
+      cd "$CDIR/$s"
+      measure "$r-$s-eopack-push"   "$EOPACK" push "$addr/many/$s-eopack-$i:v1" d/*
+      measure "$r-$s-oras-push"     oras push --plain-http --no-tty "$addr/many/$s-oras-$i:v1" d/*
+      measure "$r-$s-eopack-repush" "$EOPACK" push "$addr/many/$s-eopack-$i:v1" d/*
+      measure "$r-$s-oras-repush"   oras push --plain-http --no-tty "$addr/many/$s-oras-$i:v1" d/*
+      for tool in eopack oras; do
+        rm -rf "$CDIR/out"; mkdir "$CDIR/out"
+        if [ $tool = eopack ]; then
+          measure "$r-$s-eopack-pull" "$EOPACK" pull "$addr/many/$s-eopack-$i:v1" -o "$CDIR/out"
+        else
+          measure "$r-$s-oras-pull" oras pull --plain-http --no-tty "$addr/many/$s-oras-$i:v1" -o "$CDIR/out"
+        fi
+        diff -r "$CDIR/out/d" d >/dev/null || { echo "bench/many: $tool pulled different files from $r" >&2; exit 1; }
+      done
+      rm -rf "$CDIR/out"
+      cd "$WORK"
+    done
+  done
+done
+
+col() { awk -v c="$2" '{print $c}' "$WORK/$1.txt"; }
+med() { col "$1" 1 | bench_median; }
+peak() { echo $(( $(col "$1" 2 | sort -n | tail -1) / 1024 )); }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) b = 0.001; printf "%.2f", a / b }'; }
+status=0
+echo
+echo "| registry | set | op | eopack s | oras s | eopack/oras | limit s | eopack/limit | eopack RSS MiB | oras RSS MiB |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
+for r in dist serve; do
+  for s in $SETS; do
+    read -r _ _ l <"$WORK/limit-$s.txt"
+    for op in push repush pull; do
+      e=$(med "$r-$s-eopack-$op"); o=$(med "$r-$s-oras-$op")
+      eo=$(ratio "$e" "$o"); el=$(ratio "$e" "$l")
+      er=$(peak "$r-$s-eopack-$op"); orr=$(peak "$r-$s-oras-$op")
+      lim=$l; [ "$s" = small ] && { lim=–; el=–; }
+      echo "| $r | $s | $op | $e | $o | $eo | $lim | $el | $er | $orr |"
+      (( er > 64 )) && status=1
+      if [ "$s" = small ] && [ "$op" != repush ]; then
+        awk -v r="$eo" 'BEGIN { exit !(r > 0.33) }' && status=1
+      fi
+      if [ "$s" = big ] && [ "$op" != repush ]; then
+        awk -v r="$el" 'BEGIN { exit !(r > 1.1) }' && status=1
+      fi
+    done
+  done
+done
+echo
+for s in $SETS; do
+  read -r h c l <"$WORK/limit-$s.txt"
+  echo "limit of $s: sha256sum ${h} s, loopback copy ${c} s → ${l} s"
+done
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+if (( status == 0 )); then echo "targets met"; else echo "targets NOT met"; fi
+exit $status
