@@ -81,7 +81,7 @@ func Verify(ctx context.Context, src oras.ReadOnlyGraphTarget, tag string, refer
 		if err != nil {
 			return fmt.Errorf("%s: %w", d.Digest, err)
 		}
-		if referrers && isManifest(d.MediaType) {
+		if referrers && transfer.IsManifest(d.MediaType) {
 			refs, err := registry.Referrers(ctx, src, d, "")
 			if err != nil {
 				return err
@@ -119,16 +119,6 @@ func verifyBlob(ctx context.Context, src content.Fetcher, d ocispec.Descriptor) 
 		return fmt.Errorf("%s: content does not match its digest", d.Digest)
 	}
 	return nil
-}
-
-func isManifest(mt string) bool {
-	switch mt {
-	case ocispec.MediaTypeImageManifest, ocispec.MediaTypeImageIndex,
-		"application/vnd.docker.distribution.manifest.v2+json",
-		"application/vnd.docker.distribution.manifest.list.v2+json":
-		return true
-	}
-	return false
 }
 
 // ReferrerCount is how many referrers the artifact tagged tag has in src (0 unless

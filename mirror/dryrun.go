@@ -6,6 +6,8 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2/content"
 	"oras.land/oras-go/v2/registry"
+
+	"github.com/eopack/eopack/transfer"
 )
 
 // missing walks the artifact of j and its referrers (recursively) in the source as a copy
@@ -26,7 +28,7 @@ func (m *run) missing(ctx context.Context, j *job, dst content.ReadOnlyStorage) 
 		if err != nil {
 			return err
 		}
-		manifest := isManifest(d.MediaType)
+		manifest := transfer.IsManifest(d.MediaType)
 		if !ok {
 			add := Missing{Blobs: 1, Bytes: d.Size}
 			if manifest {
@@ -79,14 +81,4 @@ func (m *run) countMissing(repo string, d ocispec.Descriptor, add Missing) {
 		s[d.Digest.String()] = true
 		m.rep.Missing.add(add)
 	}
-}
-
-func isManifest(mt string) bool {
-	switch mt {
-	case ocispec.MediaTypeImageManifest, ocispec.MediaTypeImageIndex,
-		"application/vnd.docker.distribution.manifest.v2+json",
-		"application/vnd.docker.distribution.manifest.list.v2+json":
-		return true
-	}
-	return false
 }

@@ -25,7 +25,7 @@ func forced(dst oras.Target) oras.Target {
 type forcedRepository struct{ *remote.Repository }
 
 func (f *forcedRepository) Exists(ctx context.Context, d ocispec.Descriptor) (bool, error) {
-	if isManifest(d.MediaType) {
+	if IsManifest(d.MediaType) {
 		return false, nil
 	}
 	return f.Repository.Exists(ctx, d)
@@ -34,7 +34,7 @@ func (f *forcedRepository) Exists(ctx context.Context, d ocispec.Descriptor) (bo
 type forcedTarget struct{ oras.Target }
 
 func (f *forcedTarget) Exists(ctx context.Context, d ocispec.Descriptor) (bool, error) {
-	if isManifest(d.MediaType) {
+	if IsManifest(d.MediaType) {
 		return false, nil
 	}
 	return f.Target.Exists(ctx, d)

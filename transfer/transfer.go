@@ -69,9 +69,9 @@ func (s *Stats) count(d ocispec.Descriptor, skipped bool) {
 		return
 	}
 	switch {
-	case isManifest(d.MediaType) && !skipped:
+	case IsManifest(d.MediaType) && !skipped:
 		s.Manifests.Add(1)
-	case isManifest(d.MediaType):
+	case IsManifest(d.MediaType):
 	case skipped:
 		s.Skipped.Add(1)
 		s.SkippedBytes.Add(d.Size)
@@ -81,7 +81,9 @@ func (s *Stats) count(d ocispec.Descriptor, skipped bool) {
 	}
 }
 
-func isManifest(mt string) bool {
+// IsManifest reports whether mt is the media type of a manifest or index (OCI, Docker v2,
+// the OCI artifact manifest), a node of a graph with successors rather than a blob.
+func IsManifest(mt string) bool {
 	switch mt {
 	case ocispec.MediaTypeImageManifest, ocispec.MediaTypeImageIndex,
 		"application/vnd.docker.distribution.manifest.v2+json",
@@ -161,7 +163,7 @@ func (o *Options) graphOptions(src content.ReadOnlyStorage, dst content.Storage)
 			if ev.Start != nil {
 				ev.Start(d)
 			}
-			if blobs == nil || isManifest(d.MediaType) {
+			if blobs == nil || IsManifest(d.MediaType) {
 				return nil
 			}
 			if err := blobs.push(ctx, d); err != nil {
