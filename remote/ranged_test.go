@@ -44,6 +44,25 @@ type fixture struct {
 
 type wrapFunc func(f *fixture, next http.Handler) http.Handler
 
+// newPrivateFixture is newFixture behind basic auth for pulls too, with the fixture's
+// credentials set to the one user ("eo", "s3cret").
+func newPrivateFixture(t *testing.T) *fixture {
+	t.Helper()
+	dir := t.TempDir()
+	hash, _ := bcrypt.GenerateFromPassword([]byte("s3cret"), bcrypt.MinCost)
+	pw := filepath.Join(dir, "htpasswd")
+	if err := os.WriteFile(pw, []byte("eo:"+string(hash)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h, err := registry.LoadHtpasswd(pw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFixture(t, registry.Options{Auth: h, Private: true}, nil)
+	f.user, f.pass = "eo", "s3cret"
+	return f
+}
+
 func newFixture(t *testing.T, opt registry.Options, wrap wrapFunc) *fixture {
 	t.Helper()
 	store, err := registry.Open(t.Context(), t.TempDir(), io.Discard)
@@ -315,18 +334,7 @@ func TestRangesFollowRedirects(t *testing.T) {
 }
 
 func TestRangesCarryCredentials(t *testing.T) {
-	dir := t.TempDir()
-	hash, _ := bcrypt.GenerateFromPassword([]byte("s3cret"), bcrypt.MinCost)
-	pw := filepath.Join(dir, "htpasswd")
-	if err := os.WriteFile(pw, []byte("eo:"+string(hash)+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	h, err := registry.LoadHtpasswd(pw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := newFixture(t, registry.Options{Auth: h, Private: true}, nil)
-	f.user, f.pass = "eo", "s3cret"
+	f := newPrivateFixture(t)
 	desc, want := f.push(4 * chunk)
 	out, err := f.pull(desc)
 	if err != nil {

@@ -14,7 +14,6 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
-	"golang.org/x/crypto/bcrypt"
 	"golang.org/x/sync/errgroup"
 	"oras.land/oras-go/v2/content"
 
@@ -122,18 +121,7 @@ func TestUploaderFallsBackToSessions(t *testing.T) {
 }
 
 func TestUploaderReplaysBodyForCredentials(t *testing.T) {
-	dir := t.TempDir()
-	hash, _ := bcrypt.GenerateFromPassword([]byte("s3cret"), bcrypt.MinCost)
-	pw := filepath.Join(dir, "htpasswd")
-	if err := os.WriteFile(pw, []byte("eo:"+string(hash)+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	h, err := registry.LoadHtpasswd(pw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := newFixture(t, registry.Options{Auth: h, Private: true}, nil)
-	f.user, f.pass = "eo", "s3cret"
+	f := newPrivateFixture(t)
 	if u := pushMany(t, f, 3); !u.SingleRequest() {
 		t.Fatal("SingleRequest() = false behind basic auth")
 	}

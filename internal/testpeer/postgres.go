@@ -209,12 +209,11 @@ func (p *Postgres) NewDatabase(t testing.TB) string {
 
 // freePort is a loopback TCP port free at the time of the call.
 func freePort() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := loopbackAddr()
 	if err != nil {
 		return "", err
 	}
-	defer l.Close()
-	_, port, err := net.SplitHostPort(l.Addr().String())
+	_, port, err := net.SplitHostPort(addr)
 	return port, err
 }
 

@@ -10,7 +10,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -35,15 +34,11 @@ func BinDir() string {
 // failing the test if it is not installed.
 func Bin(t testing.TB, name string) string {
 	t.Helper()
-	p := filepath.Join(BinDir(), name)
-	if _, err := os.Stat(p); err == nil {
-		return p
+	p, err := lookBin(name)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if p, err := exec.LookPath(name); err == nil {
-		return p
-	}
-	t.Fatalf("peer %q not installed: run scripts/install-peers.sh (looked in %s and PATH)", name, BinDir())
-	return ""
+	return p
 }
 
 // RepoRoot is the root of the eopack module.
@@ -91,12 +86,10 @@ func Eopack(t testing.TB) string {
 // FreeAddr returns a free 127.0.0.1:port.
 func FreeAddr(t testing.TB) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := loopbackAddr()
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := l.Addr().String()
-	l.Close()
 	return addr
 }
 
