@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/eopack/eopack/target"
 	"github.com/eopack/eopack/transfer"
@@ -13,10 +14,24 @@ import (
 
 func init() { register(newCopyCommand) }
 
+// sides are the source and destination flags of a copy between registries and layouts
+// (cp, mirror): each side's remote flags with ORAS's from-/to- prefixes, the flags both
+// share, and --from-oci-layout / --to-oci-layout.
+type sides struct {
+	from, to             target.Options
+	fromLayout, toLayout bool
+}
+
+func (s *sides) addFlags(f *pflag.FlagSet) {
+	s.from.AddFlagsWithPrefix(f, "from", "source ")
+	s.to.AddFlagsWithPrefix(f, "to", "destination ")
+	target.AddSharedFlags(f, &s.from, &s.to)
+	f.BoolVar(&s.fromLayout, "from-oci-layout", false, "the source is an OCI image layout folder")
+	f.BoolVar(&s.toLayout, "to-oci-layout", false, "the destination is an OCI image layout folder")
+}
+
 type copyOptions struct {
-	from, to           target.Options
-	fromLayout         bool
-	toLayout           bool
+	sides
 	fromRef, toRef     string
 	toFlag             string
 	recursive          bool
@@ -56,11 +71,7 @@ The destination may be given as a second argument (ORAS) or with --to (the seed'
 		},
 	}
 	f := cmd.Flags()
-	opts.from.AddFlagsWithPrefix(f, "from", "source ")
-	opts.to.AddFlagsWithPrefix(f, "to", "destination ")
-	target.AddSharedFlags(f, &opts.from, &opts.to)
-	f.BoolVar(&opts.fromLayout, "from-oci-layout", false, "the source is an OCI image layout folder")
-	f.BoolVar(&opts.toLayout, "to-oci-layout", false, "the destination is an OCI image layout folder")
+	opts.sides.addFlags(f)
 	f.StringVar(&opts.toFlag, "to", "", "destination `reference` (instead of a second argument)")
 	f.BoolVarP(&opts.recursive, "recursive", "r", false, "also copy the artifact's referrers (signatures, SBOMs, …), recursively")
 	f.BoolVar(&opts.force, "force", false, "force a deep traversal of the destination graph before tagging the root; useful when the destination is partially populated (e.g. by a registry cache)")

@@ -15,15 +15,14 @@ import (
 func init() { register(newMirrorCommand) }
 
 type mirrorOptions struct {
-	from, to             target.Options
-	fromLayout, toLayout bool
-	tags                 []string
-	since                string
-	artifactType         string
-	annotations          []string
-	dryRun               bool
-	concurrencyOptions   target.Options
-	src, dst             string
+	sides
+	tags               []string
+	since              string
+	artifactType       string
+	annotations        []string
+	dryRun             bool
+	concurrencyOptions target.Options
+	src, dst           string
 }
 
 func newMirrorCommand(stdio *IO) *cobra.Command {
@@ -62,11 +61,7 @@ come along.`,
 		},
 	}
 	f := cmd.Flags()
-	opts.from.AddFlagsWithPrefix(f, "from", "source ")
-	opts.to.AddFlagsWithPrefix(f, "to", "destination ")
-	target.AddSharedFlags(f, &opts.from, &opts.to)
-	f.BoolVar(&opts.fromLayout, "from-oci-layout", false, "the source is an OCI image layout folder")
-	f.BoolVar(&opts.toLayout, "to-oci-layout", false, "the destination is an OCI image layout folder")
+	opts.sides.addFlags(f)
 	f.StringArrayVar(&opts.tags, "tag", nil, "mirror only tags matching this `pattern` (path.Match glob, e.g. 'v*'), repeatable; default every tag")
 	f.StringVar(&opts.since, "since", "", "mirror only artifacts created at or after this `time` (7d, 36h, 2026-11-30, RFC 3339)")
 	f.StringVar(&opts.artifactType, "artifact-type", "", "mirror only artifacts of this `type` (artifactType, else the config media type)")
