@@ -190,5 +190,3 @@ func (a artifact) pushOnce(pick func() string, repo, ref string, headFirst bool)
 	}
 	return nil
 }
-
-func digestOf(b []byte) digest.Digest { return digest.FromBytes(b) }

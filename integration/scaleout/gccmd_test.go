@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/opencontainers/go-digest"
+
 	"github.com/eopack/eopack/internal/testpeer"
 )
 
@@ -38,6 +40,6 @@ func TestGCCommandOnSharedStorage(t *testing.T) {
 	if again := gc(); !strings.Contains(again, "gc removed 0 blobs (0 bytes)") {
 		t.Fatalf("a second run: %q", again)
 	}
-	checkBlob(t, host, "eo/gccmd", digestOf(kept.layer), int64(len(kept.layer)))
-	expect(t, http.StatusNotFound, host, "GET", "/v2/eo/gccmd/blobs/"+digestOf(gone.layer).String(), nil)
+	checkBlob(t, host, "eo/gccmd", digest.FromBytes(kept.layer), int64(len(kept.layer)))
+	expect(t, http.StatusNotFound, host, "GET", "/v2/eo/gccmd/blobs/"+digest.FromBytes(gone.layer).String(), nil)
 }
