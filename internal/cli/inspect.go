@@ -87,16 +87,6 @@ func runInspect(ctx context.Context, stdio *IO, opts *inspectOptions) error {
 	return nil
 }
 
-// fetchImageManifest resolves reference and fetches it as an image manifest.
-func fetchImageManifest(ctx context.Context, t oras.ReadOnlyTarget, reference string) (ocispec.Descriptor, ocispec.Manifest, error) {
-	desc, b, err := oras.FetchBytes(ctx, t, reference, oras.DefaultFetchBytesOptions)
-	if err != nil {
-		return desc, ocispec.Manifest{}, err
-	}
-	m, err := parseImageManifest(desc, b)
-	return desc, m, err
-}
-
 // parseImageManifest parses b, the manifest desc describes, as an image manifest.
 func parseImageManifest(desc ocispec.Descriptor, b []byte) (ocispec.Manifest, error) {
 	var m ocispec.Manifest
