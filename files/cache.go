@@ -47,40 +47,84 @@ func fileIdentity(p string, fi os.FileInfo) string {
 
 // HashFileCached is HashFile with the digest cache.
 func HashFileCached(p string) (digest.Digest, int64, error) {
-	dir := cacheDir()
+	if d, n, ok := CachedDigest(p); ok {
+		return d, n, nil
+	}
 	fi, err := os.Stat(p)
-	if err != nil || dir == "" {
+	if err != nil {
 		return HashFile(p)
-	}
-	id := fileIdentity(p, fi)
-	if id == "" {
-		return HashFile(p)
-	}
-	sum := sha256.Sum256([]byte(id))
-	entry := filepath.Join(dir, hex.EncodeToString(sum[:]))
-	if b, err := os.ReadFile(entry); err == nil {
-		if got, rest, ok := strings.Cut(string(b), "\n"); ok && rest == id {
-			if d, err := digest.Parse(got); err == nil {
-				return d, fi.Size(), nil
-			}
-		}
 	}
 	d, n, err := HashFile(p)
 	if err != nil {
 		return "", 0, err
 	}
-	// the file must not have changed while it was read
-	if fi2, err := os.Stat(p); err == nil && fileIdentity(p, fi2) == id && n == fi.Size() {
-		if os.MkdirAll(dir, 0o700) == nil {
-			if tmp, err := os.CreateTemp(dir, ".tmp-*"); err == nil {
-				_, werr := tmp.WriteString(d.String() + "\n" + id)
-				if cerr := tmp.Close(); werr == nil && cerr == nil {
-					os.Rename(tmp.Name(), entry)
-				} else {
-					os.Remove(tmp.Name())
-				}
+	if n == fi.Size() {
+		RememberDigest(p, fi, d)
+	}
+	return d, n, nil
+}
+
+// CachedDigest is the digest the cache remembers for the file at p as it is now.
+func CachedDigest(p string) (digest.Digest, int64, bool) {
+	entry, id, fi := cacheEntry(p)
+	if entry == "" {
+		return "", 0, false
+	}
+	if b, err := os.ReadFile(entry); err == nil {
+		if got, rest, ok := strings.Cut(string(b), "\n"); ok && rest == id {
+			if d, err := digest.Parse(got); err == nil {
+				return d, fi.Size(), true
 			}
 		}
 	}
-	return d, n, nil
+	return "", 0, false
+}
+
+// FileIdentity is the identity of the file at p that the digest cache keys on (path, device,
+// inode, size, times), or "" when it cannot be had.
+func FileIdentity(p string) string {
+	fi, err := os.Stat(p)
+	if err != nil {
+		return ""
+	}
+	return fileIdentity(p, fi)
+}
+
+// RememberDigest records d as the digest of the file at p, which was fi before it was read:
+// only if the file has not changed since.
+func RememberDigest(p string, fi os.FileInfo, d digest.Digest) {
+	entry, id, _ := cacheEntry(p)
+	if entry == "" || id != fileIdentity(p, fi) {
+		return
+	}
+	dir := filepath.Dir(entry)
+	if os.MkdirAll(dir, 0o700) != nil {
+		return
+	}
+	tmp, err := os.CreateTemp(dir, ".tmp-*")
+	if err != nil {
+		return
+	}
+	_, werr := tmp.WriteString(d.String() + "\n" + id)
+	if cerr := tmp.Close(); werr != nil || cerr != nil || os.Rename(tmp.Name(), entry) != nil {
+		os.Remove(tmp.Name())
+	}
+}
+
+// cacheEntry is the cache file for p as it is now, with its identity; "" without a cache.
+func cacheEntry(p string) (string, string, os.FileInfo) {
+	dir := cacheDir()
+	if dir == "" {
+		return "", "", nil
+	}
+	fi, err := os.Stat(p)
+	if err != nil {
+		return "", "", nil
+	}
+	id := fileIdentity(p, fi)
+	if id == "" {
+		return "", "", nil
+	}
+	sum := sha256.Sum256([]byte(id))
+	return filepath.Join(dir, hex.EncodeToString(sum[:])), id, fi
 }

@@ -29,8 +29,13 @@ import (
 // oras-go's Push. The body is read through io.ReaderAt (a local file, bytes in memory), so
 // the client can send it again when the auth flow or a retry asks (GetBody), and is never
 // held in memory.
+//
+// Blobs of at least the chunk size (UploadOptions) go up in chunks instead, resumable after
+// a broken connection and, with an UploadState, after the process itself dies (chunked.go);
+// so does a blob whose single body a proxy refuses as too large (413).
 type Uploader struct {
-	Repo *orasremote.Repository
+	Repo    *orasremote.Repository
+	Options UploadOptions
 
 	mu      sync.Mutex
 	state   int           // 0 unknown, 1 single request works, 2 it does not
@@ -43,16 +48,47 @@ const (
 	singleFails
 )
 
-// NewUploader returns an Uploader for repo.
-func NewUploader(repo *orasremote.Repository) *Uploader { return &Uploader{Repo: repo} }
+// UploadOptions tune how an Uploader sends large blobs.
+type UploadOptions struct {
+	// ChunkSize is the size from which a blob goes up in chunks, and their size; 0 means
+	// DefaultUploadChunkSize, raised to the registry's OCI-Chunk-Min-Length.
+	ChunkSize int64
+	// State keeps unfinished chunked uploads for a later process; nil keeps none.
+	State *UploadState
+}
 
-// Push implements content.Pusher: one request when the registry allows it and r is an
-// io.ReaderAt, oras-go's Push otherwise.
+// NewUploader returns an Uploader for repo.
+func NewUploader(repo *orasremote.Repository, o UploadOptions) *Uploader {
+	return &Uploader{Repo: repo, Options: o}
+}
+
+// Push implements content.Pusher: in chunks when the blob is large and r an io.ReaderAt
+// (a local file), else one request when the registry allows it and r is an io.ReaderAt,
+// oras-go's Push otherwise.
 func (u *Uploader) Push(ctx context.Context, desc ocispec.Descriptor, r io.Reader) error {
 	ra, ok := r.(io.ReaderAt)
 	if !ok {
 		return u.Repo.Push(ctx, desc, r)
 	}
+	if u.Chunked(desc.Size) {
+		return u.pushChunked(ctx, desc, ra)
+	}
+	err := u.pushWhole(ctx, desc, ra)
+	if tooLarge(err) {
+		return u.pushChunked(ctx, desc, ra)
+	}
+	return err
+}
+
+// tooLarge reports whether err is a registry's (or its proxy's) 413 to a request body.
+func tooLarge(err error) bool {
+	var resp *errcode.ErrorResponse
+	return errors.As(err, &resp) && resp.StatusCode == http.StatusRequestEntityTooLarge
+}
+
+// pushWhole sends the blob in one body: in the POST itself when the registry allows it,
+// else to a session.
+func (u *Uploader) pushWhole(ctx context.Context, desc ocispec.Descriptor, ra io.ReaderAt) error {
 	for {
 		u.mu.Lock()
 		state, wait := u.state, u.probing
@@ -80,7 +116,7 @@ func (u *Uploader) Push(ctx context.Context, desc ocispec.Descriptor, r io.Reade
 		var resp *errcode.ErrorResponse
 		if errors.As(err, &resp) {
 			switch resp.StatusCode {
-			case http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound:
+			case http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusRequestEntityTooLarge:
 			default: // a registry that refuses ?digest= with a body: sessions it is
 				refused = true
 			}
@@ -113,13 +149,11 @@ func (u *Uploader) SingleRequest() bool {
 // post sends POST ?digest= with the body; on 202 it PUTs the body to the session it got.
 // It reports whether the POST alone stored the blob.
 func (u *Uploader) post(ctx context.Context, desc ocispec.Descriptor, ra io.ReaderAt) (bool, error) {
-	ref := u.Repo.Reference
-	ctx = auth.AppendRepositoryScope(ctx, ref, auth.ActionPull, auth.ActionPush)
-	scheme := "https"
-	if u.Repo.PlainHTTP {
-		scheme = "http"
+	ctx = auth.AppendRepositoryScope(ctx, u.Repo.Reference, auth.ActionPull, auth.ActionPush)
+	base, err := url.Parse(u.uploadsURL())
+	if err != nil {
+		return false, err
 	}
-	base := &url.URL{Scheme: scheme, Host: ref.Host(), Path: "/v2/" + ref.Repository + "/blobs/uploads/"}
 	q := url.Values{"digest": {desc.Digest.String()}}
 	base.RawQuery = q.Encode()
 	resp, err := u.send(ctx, http.MethodPost, base.String(), desc, ra)
@@ -163,11 +197,7 @@ func (u *Uploader) send(ctx context.Context, method, target string, desc ocispec
 		return io.NopCloser(io.NewSectionReader(ra, 0, desc.Size)), nil
 	}
 	req.Header.Set("Content-Type", "application/octet-stream")
-	c := orasremote.Client(auth.DefaultClient)
-	if u.Repo.Client != nil {
-		c = u.Repo.Client
-	}
-	return c.Do(req)
+	return u.client().Do(req)
 }
 
 // errorResponse reads a registry's error answer as oras-go does, so callers see one error

@@ -60,7 +60,7 @@ func counting(c *uploadCounts, sessionsOnly bool) wrapFunc {
 func pushMany(t *testing.T, f *fixture, n int) *remote.Uploader {
 	t.Helper()
 	repo := f.repo()
-	u := remote.NewUploader(repo)
+	u := remote.NewUploader(repo, remote.UploadOptions{})
 	dir := t.TempDir()
 	var g errgroup.Group
 	g.SetLimit(8)
@@ -128,7 +128,7 @@ func TestUploaderReplaysBodyForCredentials(t *testing.T) {
 	f.user = ""
 	b := []byte("no credentials")
 	d := ocispec.Descriptor{MediaType: "application/octet-stream", Digest: digest.FromBytes(b), Size: int64(len(b))}
-	if err := remote.NewUploader(f.repo()).Push(context.Background(), d, bytes.NewReader(b)); err == nil {
+	if err := remote.NewUploader(f.repo(), remote.UploadOptions{}).Push(context.Background(), d, bytes.NewReader(b)); err == nil {
 		t.Fatal("push without credentials to a private registry succeeded")
 	}
 }

@@ -27,13 +27,13 @@ type blobPusher struct {
 }
 
 // newBlobPusher returns a pusher for src → dst; large > 0 bounds the large blobs in flight.
-func newBlobPusher(src content.Fetcher, dst content.Storage, large int) *blobPusher {
+func newBlobPusher(src content.Fetcher, dst content.Storage, large int, up remote.UploadOptions) *blobPusher {
 	p := &blobPusher{src: src, dst: dst}
 	if large > 0 {
 		p.large = make(chan struct{}, large)
 	}
 	if r, ok := dst.(*orasremote.Repository); ok {
-		p.dst = remote.NewUploader(r)
+		p.dst = remote.NewUploader(r, up)
 	}
 	return p
 }

@@ -17,6 +17,8 @@ import (
 	"oras.land/oras-go/v2/content"
 	"oras.land/oras-go/v2/registry"
 	"oras.land/oras-go/v2/registry/remote"
+
+	eoremote "github.com/eopack/eopack/remote"
 )
 
 // Stats counts a transfer. Safe for concurrent use.
@@ -127,7 +129,8 @@ type Options struct {
 	Referrers        bool // also copy the referrers of the root, recursively (cp -r)
 	Force            bool // look below manifests the destination already holds (--force)
 	Events           Events
-	Stats            *Stats // filled when set
+	Upload           eoremote.UploadOptions // chunked, resumable uploads of large blobs to a registry
+	Stats            *Stats                 // filled when set
 }
 
 func (o *Options) graphOptions(src content.ReadOnlyStorage, dst content.Storage) oras.CopyGraphOptions {
@@ -143,7 +146,7 @@ func (o *Options) graphOptions(src content.ReadOnlyStorage, dst content.Storage)
 		if o.SmallConcurrency > o.Concurrency {
 			large = o.Concurrency
 		}
-		blobs = newBlobPusher(src, dst, large)
+		blobs = newBlobPusher(src, dst, large, o.Upload)
 	}
 	sent := func(d ocispec.Descriptor) {
 		sending.done(d.Digest)

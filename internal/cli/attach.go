@@ -66,7 +66,7 @@ func runAttach(ctx context.Context, stdio *IO, opts *attachOptions) error {
 	defer in.Cleanup()
 	in.Subject = &subject
 	p := newPrinter(stdio.Out, opts.format.structured())
-	root, manifest, stats, err := uploadArtifact(ctx, in, dst, ref.With(""), opts.reproducible, transfer.Options{Concurrency: opts.remote.Concurrency, SmallConcurrency: opts.remote.SmallConcurrency()}, p)
+	root, manifest, stats, err := uploadArtifact(ctx, in, dst, ref.With(""), opts.reproducible, transfer.Options{Concurrency: opts.remote.Concurrency, SmallConcurrency: opts.remote.SmallConcurrency(), Upload: opts.upload.Options()}, p)
 	if err != nil {
 		return err
 	}

@@ -6,11 +6,13 @@ import (
 	"io"
 	"os"
 
-	"github.com/eopack/eopack/target"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/spf13/cobra"
 	"oras.land/oras-go/v2/content"
+
+	"github.com/eopack/eopack/remote"
+	"github.com/eopack/eopack/target"
 )
 
 type blobPushOptions struct {
@@ -21,6 +23,7 @@ type blobPushOptions struct {
 	mediaType  string
 	descriptor bool
 	pretty     bool
+	upload     target.UploadFlags
 }
 
 func newBlobPushCommand(stdio *IO) *cobra.Command {
@@ -43,6 +46,7 @@ func newBlobPushCommand(stdio *IO) *cobra.Command {
 	f.StringVar(&opts.mediaType, "media-type", ocispec.MediaTypeImageLayer, "media type printed in the descriptor with --descriptor")
 	f.BoolVar(&opts.descriptor, "descriptor", false, "print the descriptor of the pushed blob")
 	f.BoolVar(&opts.pretty, "pretty", false, "print indented JSON")
+	opts.upload.AddUploadFlags(f)
 	return cmd
 }
 
@@ -92,8 +96,10 @@ func runBlobPush(ctx context.Context, stdio *IO, opts blobPushOptions) error {
 		return err
 	}
 	var dst content.Storage = t
+	var push content.Pusher = t
 	if repo, ok := asRepository(t); ok {
 		dst = repo.Blobs()
+		push = remote.NewUploader(repo, opts.upload.Options())
 	}
 	status := stdio.Out
 	if opts.descriptor {
@@ -107,7 +113,7 @@ func runBlobPush(ctx context.Context, stdio *IO, opts blobPushOptions) error {
 		statusLine(status, "Exists", desc)
 	} else {
 		statusLine(status, "Uploading", desc)
-		if err := dst.Push(ctx, desc, r); err != nil {
+		if err := push.Push(ctx, desc, r); err != nil {
 			return fmt.Errorf("pushing %s: %w", opts.file, target.Explain(err, ref))
 		}
 		statusLine(status, "Uploaded", desc)

@@ -39,6 +39,7 @@ type copyOptions struct {
 	platforms          []string // ORAS's --platform, repeatable or comma-separated (cp_platform.go)
 	format             formatFlags
 	concurrencyOptions target.Options
+	upload             target.UploadFlags
 }
 
 func newCopyCommand(stdio *IO) *cobra.Command {
@@ -78,6 +79,7 @@ The destination may be given as a second argument (ORAS) or with --to (the seed'
 	f.StringSliceVar(&opts.platforms, "platform", nil, "copy only the manifests for these "+platformForm+" of an image index, repeatable or comma-separated")
 	opts.format.addFlags(f, formatText, formatJSON, formatGoTemplate)
 	opts.concurrencyOptions.AddConcurrencyFlag(f)
+	opts.upload.AddUploadFlags(f)
 	return cmd
 }
 
@@ -128,6 +130,7 @@ func runCopy(ctx context.Context, stdio *IO, opts *copyOptions) error {
 		SmallConcurrency: opts.concurrencyOptions.SmallConcurrency(),
 		Referrers:        opts.recursive,
 		Force:            opts.force,
+		Upload:           opts.upload.Options(),
 		Stats:            stats,
 		Events:           p.transferEvents("Copying", "Copied ", "Exists ", "Mounted"),
 	}

@@ -43,6 +43,7 @@ type pushOptions struct {
 	format         formatFlags
 	reproducible   bool
 	force          bool   // look below manifests the destination already holds
+	upload         target.UploadFlags
 	stac           string // --stac ITEM.json: build the artifact from a STAC item (push_stac.go)
 	stacIn         string // --stac-in config|layer|both
 
@@ -82,6 +83,7 @@ Blobs already at the destination are not sent again.`,
 func (o *pushOptions) addArtifactFlags(f *pflag.FlagSet, artifactTypeHelp string) {
 	o.addFlags(f, true)
 	o.remote.AddConcurrencyFlag(f)
+	o.upload.AddUploadFlags(f)
 	f.StringVar(&o.artifactType, "artifact-type", "", artifactTypeHelp)
 	f.StringVar(&o.config, "config", "", "`path[:mediaType]` of the manifest config file")
 	f.StringArrayVarP(&o.annotations.pairs, "annotation", "a", nil, "manifest annotation `key=value`")
@@ -158,7 +160,7 @@ func runPush(ctx context.Context, stdio *IO, opts *pushOptions) error {
 		return err
 	}
 	p := newPrinter(stdio.Out, opts.format.structured())
-	mdesc, manifest, stats, err := uploadArtifact(ctx, in, dst, ref, opts.reproducible, transfer.Options{Concurrency: opts.remote.Concurrency, SmallConcurrency: opts.remote.SmallConcurrency(), Force: opts.force}, p)
+	mdesc, manifest, stats, err := uploadArtifact(ctx, in, dst, ref, opts.reproducible, transfer.Options{Concurrency: opts.remote.Concurrency, SmallConcurrency: opts.remote.SmallConcurrency(), Force: opts.force, Upload: opts.upload.Options()}, p)
 	if err != nil {
 		return err
 	}
@@ -225,6 +227,7 @@ func uploadArtifact(ctx context.Context, in *pushInputs, dst oras.Target, ref ta
 		Concurrency:      xfer.Concurrency,
 		SmallConcurrency: xfer.SmallConcurrency,
 		Force:            xfer.Force,
+		Upload:           xfer.Upload,
 		Stats:            stats,
 		Events:           p.transferEvents("Uploading", "Uploaded ", "Exists   ", "Mounted  "),
 	}

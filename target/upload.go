@@ -1,0 +1,76 @@
+package target
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/eopack/eopack/remote"
+)
+
+// UploadFlags are the flags of the verbs that upload blobs to a registry (push, attach,
+// cp, blob push, mirror, restore).
+type UploadFlags struct {
+	ChunkSize int64 // --chunk-size; 0: remote.DefaultUploadChunkSize or the registry's minimum
+	NoResume  bool  // --no-resume: keep no state for a later process
+}
+
+// AddUploadFlags declares --chunk-size and --no-resume.
+func (u *UploadFlags) AddUploadFlags(fs *pflag.FlagSet) {
+	fs.Var((*sizeValue)(&u.ChunkSize), "chunk-size",
+		"blobs of at least this size go up as resumable chunks of this size (e.g. 16MiB; default 64MiB, or the registry's OCI-Chunk-Min-Length when larger)")
+	fs.BoolVar(&u.NoResume, "no-resume", false,
+		"do not record unfinished chunked uploads in the cache folder for a later run to continue")
+}
+
+// Options returns the uploader's options for these flags.
+func (u UploadFlags) Options() remote.UploadOptions {
+	o := remote.UploadOptions{ChunkSize: u.ChunkSize}
+	if !u.NoResume {
+		o.State = remote.DefaultUploadState()
+	}
+	return o
+}
+
+// sizeValue is a byte size flag: a number of bytes, or one with a KiB, MiB or GiB suffix.
+type sizeValue int64
+
+func (v *sizeValue) Set(s string) error {
+	n, err := ParseSize(s)
+	if err != nil {
+		return err
+	}
+	*v = sizeValue(n)
+	return nil
+}
+
+func (v *sizeValue) String() string {
+	if *v == 0 {
+		return ""
+	}
+	return strconv.FormatInt(int64(*v), 10)
+}
+
+func (v *sizeValue) Type() string { return "size" }
+
+// ParseSize reads a size such as 1048576, 512KiB, 64MiB or 2GiB (at least 1 byte).
+func ParseSize(s string) (int64, error) {
+	t := strings.TrimSpace(s)
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		m      int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"B", 1}} {
+		if v, ok := strings.CutSuffix(t, u.suffix); ok {
+			t, mult = strings.TrimSpace(v), u.m
+			break
+		}
+	}
+	n, err := strconv.ParseInt(t, 10, 64)
+	if err != nil || n <= 0 || n > (1<<62)/mult {
+		return 0, fmt.Errorf("%q: want a size such as 64MiB (bytes, or KiB, MiB, GiB)", s)
+	}
+	return n * mult, nil
+}
