@@ -42,7 +42,7 @@ type pushOptions struct {
 	exportManifest string
 	format         formatFlags
 	reproducible   bool
-	force          bool   // look below manifests the destination already holds
+	force          bool // look below manifests the destination already holds
 	upload         target.UploadFlags
 	stac           string // --stac ITEM.json: build the artifact from a STAC item (push_stac.go)
 	stacIn         string // --stac-in config|layer|both
