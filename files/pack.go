@@ -67,6 +67,9 @@ type PackOptions struct {
 	ModTime *time.Time
 	// TempDir holds packed folders; empty = os.TempDir().
 	TempDir string
+	// Digest, when set, gives the digest of a regular file instead of HashFileCached (a push
+	// may compute it while uploading the file, reading it once).
+	Digest func(p string, mediaType string) (digest.Digest, int64, error)
 }
 
 // Pack describes the file or folder at p as a layer named title (default: p cleaned,
@@ -88,12 +91,16 @@ func Pack(ctx context.Context, p, title, mediaType string, o PackOptions) (*Blob
 	if !fi.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s: not a regular file or directory", p)
 	}
-	d, n, err := HashFileCached(p)
-	if err != nil {
-		return nil, err
-	}
 	if mediaType == "" {
 		mediaType = MediaTypeFile
+	}
+	hash := func(p, _ string) (digest.Digest, int64, error) { return HashFileCached(p) }
+	if o.Digest != nil {
+		hash = o.Digest
+	}
+	d, n, err := hash(p, mediaType)
+	if err != nil {
+		return nil, err
 	}
 	return &Blob{Path: p, Desc: ocispec.Descriptor{
 		MediaType:   mediaType,

@@ -130,6 +130,9 @@ type Options struct {
 	Force            bool // look below manifests the destination already holds (--force)
 	Events           Events
 	Upload           eoremote.UploadOptions // chunked, resumable uploads of large blobs to a registry
+	// Uploaded are blobs this run sent before the copy (a push that hashed files while
+	// uploading them): found at the destination, they count and show as sent, not skipped.
+	Uploaded map[digest.Digest]bool
 	Stats            *Stats                 // filled when set
 }
 
@@ -180,6 +183,13 @@ func (o *Options) graphOptions(src content.ReadOnlyStorage, dst content.Storage)
 			return nil
 		},
 		OnCopySkipped: func(_ context.Context, d ocispec.Descriptor) error {
+			if o.Uploaded[d.Digest] {
+				if ev.Start != nil {
+					ev.Start(d)
+				}
+				sent(d)
+				return nil
+			}
 			st.count(d, true)
 			if ev.Skipped != nil {
 				ev.Skipped(d)

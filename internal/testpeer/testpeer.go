@@ -61,6 +61,16 @@ var (
 	buildErr  error
 )
 
+// goCache is the Go build cache as the process started, before any test changed
+// XDG_CACHE_HOME or HOME (from which the go command derives it).
+var goCache = func() string {
+	out, err := exec.Command("go", "env", "GOCACHE").Output()
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out))
+}()
+
 // Eopack builds the eopack binary once per test process and returns its path.
 func Eopack(t testing.TB) string {
 	t.Helper()
@@ -73,6 +83,8 @@ func Eopack(t testing.TB) string {
 		buildPath = filepath.Join(dir, "eopack")
 		cmd := exec.Command("go", "build", "-o", buildPath, "./cmd/eopack")
 		cmd.Dir = RepoRoot()
+		// the build cache of the user, not of a test that moved XDG_CACHE_HOME or HOME
+		cmd.Env = append(os.Environ(), "GOCACHE="+goCache)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}
