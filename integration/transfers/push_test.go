@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -152,5 +153,60 @@ func TestPushKilledHalfwayResumes(t *testing.T) {
 	t.Logf("killed at %s bytes sent; the second run sent %.1f%% of the blob", strconv.FormatInt(first, 10), 100*float64(second)/size)
 	if state, _ := os.ReadDir(filepath.Join(os.Getenv("XDG_CACHE_HOME"), "eopack", "uploads")); len(state) != 0 {
 		t.Fatalf("%d upload records left after the push completed", len(state))
+	}
+}
+
+// rchar runs eopack with args in dir from a shell and returns the bytes it read through
+// read system calls (a reaped child's I/O counts in its parent's /proc/PID/io).
+func rchar(t *testing.T, dir, eopack string, args ...string) int64 {
+	t.Helper()
+	script := `"$0" "$@" >/dev/null || exit 1; grep '^rchar:' /proc/$$/io`
+	out := testpeer.Run(t, dir, "sh", append([]string{"-c", script, eopack}, args...)...)
+	var n int64
+	if _, err := fmt.Sscanf(out, "rchar: %d", &n); err != nil {
+		t.Fatalf("reading rchar from %q: %v", out, err)
+	}
+	return n
+}
+
+func TestColdPushReadsTheFileOnce(t *testing.T) {
+	eopack := testpeer.Eopack(t)
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	const size = 512 * MiB
+	file, d := bigFile(t, size, 5)
+	reg := testpeer.StartServe(t, "")
+
+	cold := rchar(t, filepath.Dir(file), eopack, "push", reg.Addr+"/eo/cold:v1", filepath.Base(file))
+	stored(t, reg.Addr, "eo/cold", d, size)
+	if cold < size || cold > size+size/10 {
+		t.Fatalf("a cold push read %d bytes of a %d-byte file, want it read once", cold, size)
+	}
+	// the measure does see a second read: a cold push into a layout hashes, then copies
+	other, _ := bigFile(t, size, 6)
+	layout := rchar(t, filepath.Dir(other), eopack, "push", "--oci-layout", filepath.Join(t.TempDir(), "l")+":v1", filepath.Base(other))
+	if layout < 2*size {
+		t.Fatalf("a push into a layout read %d bytes, want ≥ twice the file (%d)", layout, 2*size)
+	}
+	// warm: the digest cache knows the file and the registry has it: nothing is read
+	if warm := rchar(t, filepath.Dir(file), eopack, "push", reg.Addr+"/eo/cold:v2", filepath.Base(file)); warm > size/10 {
+		t.Fatalf("a second push of an unchanged file read %d bytes", warm)
+	}
+}
+
+// A file uploaded while hashed shows and counts as uploaded, not as found at the registry.
+func TestColdPushReportsTheUpload(t *testing.T) {
+	eopack := testpeer.Eopack(t)
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	file, d := bigFile(t, 3*MiB, 7)
+	reg := testpeer.StartServe(t, "")
+	out := testpeer.Run(t, filepath.Dir(file), eopack, "push", "--chunk-size", "1MiB", reg.Addr+"/eo/cold:v1", filepath.Base(file))
+	stored(t, reg.Addr, "eo/cold", d, 3*MiB)
+	for _, want := range []string{"Uploaded  " + d[7:19], "Pushed 2 blobs (3145730 bytes), skipped 0 existing"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "Exists    "+d[7:19]) {
+		t.Errorf("the uploaded file is shown as existing:\n%s", out)
 	}
 }

@@ -44,7 +44,8 @@ type pushOptions struct {
 	reproducible   bool
 	force          bool // look below manifests the destination already holds
 	upload         target.UploadFlags
-	stac           string // --stac ITEM.json: build the artifact from a STAC item (push_stac.go)
+	cold           *coldUploads // large files uploaded while hashed (push_cold.go); nil for layouts
+	stac           string       // --stac ITEM.json: build the artifact from a STAC item (push_stac.go)
 	stacIn         string // --stac-in config|layer|both
 
 	spec manifestSpec // --image-spec, --artifact-platform (push_spec.go)
@@ -131,6 +132,18 @@ func runPush(ctx context.Context, stdio *IO, opts *pushOptions) error {
 		return err
 	}
 
+	var dst oras.Target
+	if !ref.Layout {
+		t, err := opts.open(ctx, ref)
+		if err != nil {
+			return err
+		}
+		if repo, ok := asRepository(t); ok {
+			opts.cold = newColdUploads(ctx, repo, opts.upload.Options())
+		}
+		dst = t
+	}
+
 	var in *pushInputs
 	if opts.stac != "" {
 		// Contract with the eo engineer: stacPushInputs (push_stac.go) reads opts.stac /
@@ -155,12 +168,13 @@ func runPush(ctx context.Context, stdio *IO, opts *pushOptions) error {
 		return err
 	}
 
-	dst, err := opts.open(ctx, ref)
-	if err != nil {
-		return err
+	if dst == nil {
+		if dst, err = opts.open(ctx, ref); err != nil {
+			return err
+		}
 	}
 	p := newPrinter(stdio.Out, opts.format.structured())
-	mdesc, manifest, stats, err := uploadArtifact(ctx, in, dst, ref, opts.reproducible, transfer.Options{Concurrency: opts.remote.Concurrency, SmallConcurrency: opts.remote.SmallConcurrency(), Force: opts.force, Upload: opts.upload.Options()}, p)
+	mdesc, manifest, stats, err := uploadArtifact(ctx, in, dst, ref, opts.reproducible, transfer.Options{Concurrency: opts.remote.Concurrency, SmallConcurrency: opts.remote.SmallConcurrency(), Force: opts.force, Upload: opts.upload.Options(), Uploaded: opts.cold.uploaded()}, p)
 	if err != nil {
 		return err
 	}
@@ -228,6 +242,7 @@ func uploadArtifact(ctx context.Context, in *pushInputs, dst oras.Target, ref ta
 		SmallConcurrency: xfer.SmallConcurrency,
 		Force:            xfer.Force,
 		Upload:           xfer.Upload,
+		Uploaded:         xfer.Uploaded,
 		Stats:            stats,
 		Events:           p.transferEvents("Uploading", "Uploaded ", "Exists   ", "Mounted  "),
 	}
@@ -328,7 +343,11 @@ func filePushInputs(ctx context.Context, opts *pushOptions) (*pushInputs, error)
 			return fail(usagef("%s: given twice", p))
 		}
 		seen[title] = true
-		b, err := files.Pack(ctx, p, title, mt, files.PackOptions{ModTime: modTime})
+		po := files.PackOptions{ModTime: modTime}
+		if opts.cold != nil {
+			po.Digest = opts.cold.digest
+		}
+		b, err := files.Pack(ctx, p, title, mt, po)
 		if err != nil {
 			return fail(err)
 		}
