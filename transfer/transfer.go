@@ -133,7 +133,7 @@ type Options struct {
 	// Uploaded are blobs this run sent before the copy (a push that hashed files while
 	// uploading them): found at the destination, they count and show as sent, not skipped.
 	Uploaded map[digest.Digest]bool
-	Stats            *Stats                 // filled when set
+	Stats    *Stats // filled when set
 }
 
 func (o *Options) graphOptions(src content.ReadOnlyStorage, dst content.Storage) oras.CopyGraphOptions {

@@ -46,7 +46,7 @@ type pushOptions struct {
 	upload         target.UploadFlags
 	cold           *coldUploads // large files uploaded while hashed (push_cold.go); nil for layouts
 	stac           string       // --stac ITEM.json: build the artifact from a STAC item (push_stac.go)
-	stacIn         string // --stac-in config|layer|both
+	stacIn         string       // --stac-in config|layer|both
 
 	spec manifestSpec // --image-spec, --artifact-platform (push_spec.go)
 	// --disable-path-validation: absolute paths and ".." are allowed in layer titles
