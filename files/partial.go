@@ -250,7 +250,7 @@ func (p *partial) close() {
 // remove deletes both files (after close).
 func (p *partial) remove() {
 	p.root.Remove(p.name)
-	p.root.Remove(p.name+journalExt)
+	p.root.Remove(p.name + journalExt)
 }
 
 // landed ends a download that was complete and verified: the data file was renamed away
