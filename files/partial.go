@@ -37,10 +37,14 @@ const (
 	journalMagic  = "eopack partial v1"
 	recordSize    = 20 // start, end (big-endian uint64) + CRC-32 of those 16 bytes
 
-	// commitBytes and commitEvery bound the bytes a killed pull fetches again: the data
-	// is synced and journaled after this many new bytes or this long, whichever is first.
+	// commitBytes and commitEvery say when the data is synced and journaled: after this
+	// many new bytes or this long, whichever is first.
 	commitBytes = 32 << 20
 	commitEvery = time.Second
+	// maxUnjournaled bounds the bytes a killed pull fetches again: writers wait while
+	// this many are written but not yet journaled, so a link faster than the disk does
+	// not run ahead of what a next run could trust.
+	maxUnjournaled = 64 << 20
 )
 
 // errPartialBusy says another process is using the partial file.
@@ -60,10 +64,13 @@ type partial struct {
 	have  [][2]int64 // spans on disk when opened, sorted and merged
 	fresh bool       // the journal was (re)started: nothing carried over
 
-	mu      sync.Mutex
-	pending [][2]int64
-	bytes   int64
-	err     error // first journal error: later commits are skipped
+	mu          sync.Mutex
+	pending     [][2]int64 // written since the last commit began
+	bytes       int64      // in pending
+	unjournaled int64      // written, not yet journaled (pending and the commit under way)
+	journaled   *sync.Cond // on mu: unjournaled went down
+	err         error      // first journal error: later commits are skipped
+	halted      bool
 	kick    chan struct{}
 	stop    chan struct{}
 	stopped chan struct{}
@@ -89,6 +96,7 @@ func openPartial(root *os.Root, name string, desc ocispec.Descriptor) (*partial,
 	}
 	p := &partial{root: root, name: pn, f: f, j: j,
 		kick: make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{})}
+	p.journaled = sync.NewCond(&p.mu)
 	p.have = readJournal(j, desc, fi.Size())
 	if p.have == nil {
 		if err := p.reset(desc); err != nil {
@@ -165,19 +173,23 @@ func merge(spans [][2]int64) [][2]int64 {
 }
 
 // mark records that bytes [off, off+n) were written; a commit follows within commitEvery,
-// or at once once commitBytes are waiting.
+// or at once once commitBytes are waiting. It waits while maxUnjournaled bytes are.
 func (p *partial) mark(off, n int64) {
 	p.mu.Lock()
 	p.pending = append(p.pending, [2]int64{off, off + n})
 	p.bytes += n
+	p.unjournaled += n
 	full := p.bytes >= commitBytes
-	p.mu.Unlock()
 	if full {
 		select {
 		case p.kick <- struct{}{}:
 		default:
 		}
 	}
+	for p.unjournaled >= maxUnjournaled && p.err == nil && !p.halted {
+		p.journaled.Wait()
+	}
+	p.mu.Unlock()
 }
 
 func (p *partial) commitLoop() {
@@ -199,13 +211,19 @@ func (p *partial) commitLoop() {
 // commit. A failure stops journaling (the download goes on; a later run fetches more).
 func (p *partial) commit() {
 	p.mu.Lock()
-	spans := merge(p.pending)
+	spans, n := merge(p.pending), p.bytes
 	p.pending, p.bytes = nil, 0
 	failed := p.err != nil
 	p.mu.Unlock()
 	if len(spans) == 0 || failed {
 		return
 	}
+	defer func() {
+		p.mu.Lock()
+		p.unjournaled -= n
+		p.journaled.Broadcast()
+		p.mu.Unlock()
+	}()
 	err := p.f.Sync()
 	if err == nil {
 		end, serr := p.j.Seek(0, io.SeekEnd)
@@ -220,7 +238,7 @@ func (p *partial) commit() {
 	}
 	if err != nil {
 		p.mu.Lock()
-		p.err = err
+		p.err = err // the deferred Broadcast wakes writers, who then no longer wait
 		p.mu.Unlock()
 	}
 }
@@ -234,6 +252,10 @@ func (p *partial) halt(keep bool) {
 	}
 	close(p.stop)
 	<-p.stopped
+	p.mu.Lock()
+	p.halted = true
+	p.journaled.Broadcast()
+	p.mu.Unlock()
 	if keep {
 		p.commit()
 	}

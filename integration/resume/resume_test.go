@@ -98,7 +98,7 @@ func (r *run) command() *exec.Cmd {
 func (r *run) killAt(at int64) {
 	r.t.Helper()
 	cmd := r.command()
-	start := r.proxy.Down()
+	start, began := r.proxy.Down(), time.Now()
 	if err := cmd.Start(); err != nil {
 		r.t.Fatal(err)
 	}
@@ -113,7 +113,7 @@ func (r *run) killAt(at int64) {
 	}
 	cmd.Process.Kill()
 	<-exited
-	r.t.Logf("killed the pull after %d bytes", r.proxy.Down()-start)
+	r.t.Logf("killed the pull after %d bytes, %v", r.proxy.Down()-start, time.Since(began).Round(time.Millisecond))
 }
 
 // pull runs a pull to its end and returns the bytes that came through the proxy and the
