@@ -71,9 +71,9 @@ type partial struct {
 	journaled   *sync.Cond // on mu: unjournaled went down
 	err         error      // first journal error: later commits are skipped
 	halted      bool
-	kick    chan struct{}
-	stop    chan struct{}
-	stopped chan struct{}
+	kick        chan struct{}
+	stop        chan struct{}
+	stopped     chan struct{}
 }
 
 // openPartial opens (or creates) the partial download of desc for name and starts its
