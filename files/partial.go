@@ -320,3 +320,24 @@ func lockPartial(root *os.Root, pn string, flag int) (*os.File, error) {
 	}
 	return f, nil
 }
+
+// Resumable is the number of bytes of desc that an earlier, interrupted run left in the
+// partial file of its title, ready to be carried over (0 when there is none).
+func (w *Writer) Resumable(desc ocispec.Descriptor) int64 {
+	name, err := CheckTitle(desc.Annotations[ocispec.AnnotationTitle])
+	if err != nil {
+		return 0
+	}
+	pn := partialName(name)
+	fi, err := w.root.Lstat(pn)
+	if err != nil || !fi.Mode().IsRegular() {
+		return 0
+	}
+	j, err := w.root.Open(pn + journalExt)
+	if err != nil {
+		return 0
+	}
+	defer j.Close()
+	p := partial{have: readJournal(j, desc, fi.Size())}
+	return p.present()
+}

@@ -88,12 +88,27 @@ func spanBytes(spans [][2]int64) (n int64) {
 func TestResumeFetchesOnlyWhatIsMissing(t *testing.T) {
 	f := newResumeFixture(t)
 	f.interrupt(int64(len(f.b)) / 2)
+	w, err := NewWriter(f.dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	kept := w.Resumable(f.d)
+	if kept <= 0 || kept > int64(len(f.b))/2 {
+		t.Fatalf("Resumable says %d bytes after half of %d were written", kept, len(f.b))
+	}
 	again := &piecewise{b: f.b}
 	if err := f.write(again); err != nil {
 		t.Fatal(err)
 	}
 	f.landed()
 	asked := spanBytes(again.asked)
+	if asked != int64(len(f.b))-kept {
+		t.Fatalf("second run asked for %d bytes, want the %d Resumable did not count", asked, int64(len(f.b))-kept)
+	}
+	if n := w.Resumable(f.d); n != 0 {
+		t.Fatalf("Resumable says %d after the file landed", n)
+	}
 	// The pieces of the first run land in a random order, so about half is missing, in
 	// many spans; never the whole blob again.
 	if asked == 0 || asked > int64(len(f.b))/2+4<<10 {

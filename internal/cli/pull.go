@@ -179,7 +179,11 @@ func runPull(ctx context.Context, stdio *IO, opts *pullOptions) error {
 				p.status("Exists     ", l)
 				return nil
 			}
-			p.status("Downloading", l)
+			if fw.Resumable(fl) > 0 {
+				p.status("Resuming   ", l) // an interrupted run left part of it
+			} else {
+				p.status("Downloading", l)
+			}
 			rc, err := fetcher.Fetch(gctx, l)
 			if err != nil {
 				return target.Explain(err, ref)
