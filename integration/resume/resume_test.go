@@ -164,7 +164,10 @@ func TestPullResumesAfterKill(t *testing.T) {
 	if n := r.names(); !slices.Equal(n, []string{".big.bin.partial", ".big.bin.partial.ranges"}) {
 		t.Fatalf("after the kill the folder holds %v, want only the hidden partial file and its journal", n)
 	}
-	n, _ := r.pull(false)
+	n, out := r.pull(false)
+	if !strings.Contains(out, "Resuming") {
+		t.Fatalf("second run did not say it resumed:\n%s", out)
+	}
 	if n > size*55/100 {
 		t.Fatalf("second run downloaded %d bytes, %.1f %% of the blob; want at most 55 %%", n, 100*float64(n)/size)
 	}
