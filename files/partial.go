@@ -275,17 +275,33 @@ func (p *partial) remove() {
 	p.root.Remove(p.name + journalExt)
 }
 
-// landed ends a download that was complete and verified: the data file was renamed away
-// (ok) or is to be removed (!ok). The lock is held until then, so no other pull can take
-// the file over between its check and its rename.
-func (p *partial) landed(ok bool) {
+// take ends a download that is complete and verified: the data file moves to a fresh
+// temporary name (which the caller renames into place, or removes) and the journal is
+// removed. The data file is checked to be the one this run wrote and verified, since its
+// name is known to everyone (even a title in the same pull could be that name), unlike the
+// temporary name. The lock is held until release.
+func (p *partial) take(name string) (tmp string, release func(bool), err error) {
 	p.halt(false)
+	tmp = tempName(name)
+	if err := p.root.Rename(p.name, tmp); err != nil {
+		p.close()
+		return "", nil, cleanRootErr(err)
+	}
+	fi, err1 := p.f.Stat()
+	ti, err2 := p.root.Lstat(tmp)
+	if err1 != nil || err2 != nil || !os.SameFile(fi, ti) {
+		p.close()
+		p.root.Remove(tmp)
+		return "", nil, fmt.Errorf("%s was replaced while it was written: %w", p.name, ErrDigestMismatch)
+	}
 	p.j.Close()
 	p.root.Remove(p.name + journalExt)
-	if !ok {
-		p.root.Remove(p.name)
-	}
-	p.f.Close()
+	return tmp, func(ok bool) {
+		if !ok {
+			p.root.Remove(tmp)
+		}
+		p.f.Close()
+	}, nil
 }
 
 // discardPartial removes a partial download of name left by an earlier run, unless

@@ -256,6 +256,29 @@ func TestPresentRemovesALeftoverPartial(t *testing.T) {
 	f.landed()
 }
 
+// A title in the same pull may be the partial name of another: the file that landed under
+// it must not be taken for the download.
+func TestPartialNameTakenByAnotherTitle(t *testing.T) {
+	f := newResumeFixture(t)
+	w, err := NewWriter(f.dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	other := bytes.Repeat([]byte("x"), len(f.b))
+	src := &piecewise{b: f.b, before: func() {
+		if err := w.Write(context.Background(), desc(".band.tif.partial", other), bytes.NewReader(other)); err != nil {
+			t.Error(err)
+		}
+	}}
+	if err := w.Write(context.Background(), f.d, src); err == nil {
+		t.Fatal("Write succeeded although its partial file was replaced under its name")
+	}
+	if _, err := os.Stat(filepath.Join(f.dir, "band.tif")); err == nil {
+		t.Fatal("band.tif landed although its partial file was replaced under its name")
+	}
+}
+
 func TestGaps(t *testing.T) {
 	for _, tc := range []struct {
 		have [][2]int64

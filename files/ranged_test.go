@@ -53,7 +53,8 @@ type piecewise struct {
 	b         []byte
 	stream    bool
 	failAfter int64
-	failAtEnd bool // write every byte, then fail anyway
+	failAtEnd bool   // write every byte, then fail anyway
+	before    func() // runs before the first write
 	asked     [][2]int64
 }
 
@@ -63,6 +64,9 @@ func (s *piecewise) WriteRangesTo(ctx context.Context, dst io.WriterAt, missing 
 	s.asked = append(s.asked, missing...)
 	if s.stream {
 		return false, nil
+	}
+	if s.before != nil {
+		s.before()
 	}
 	const piece = 4 << 10
 	var offs [][2]int64

@@ -126,7 +126,11 @@ func (w *Writer) receive(ctx context.Context, desc ocispec.Descriptor, name stri
 			if err := w.receivePartial(ctx, desc, p, rw); err != nil {
 				return "", nil, fmt.Errorf("%s: %w", title, err)
 			}
-			return p.name, p.landed, nil
+			tmp, release, err := p.take(name)
+			if err != nil {
+				return "", nil, fmt.Errorf("%s: %w", title, err)
+			}
+			return tmp, release, nil
 		}
 		if !errors.Is(err, errPartialBusy) {
 			return "", nil, fmt.Errorf("%s: %w", title, err)
