@@ -57,12 +57,11 @@ func partialName(name string) string {
 
 // partial is an open partial download: the data file, locked, and its journal.
 type partial struct {
-	root  *os.Root
-	name  string // data file, relative to root
-	f     *os.File
-	j     *os.File
-	have  [][2]int64 // spans on disk when opened, sorted and merged
-	fresh bool       // the journal was (re)started: nothing carried over
+	root *os.Root
+	name string // data file, relative to root
+	f    *os.File
+	j    *os.File
+	have [][2]int64 // spans on disk when opened, sorted and merged
 
 	mu          sync.Mutex
 	pending     [][2]int64 // written since the last commit began
@@ -120,7 +119,7 @@ func (p *partial) present() int64 {
 
 // reset empties the data file and starts the journal afresh for desc.
 func (p *partial) reset(desc ocispec.Descriptor) error {
-	p.have, p.fresh = [][2]int64{}, true
+	p.have = [][2]int64{}
 	if err := p.f.Truncate(0); err != nil {
 		return err
 	}

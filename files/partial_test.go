@@ -78,6 +78,18 @@ func (f *resumeFixture) landed() {
 	}
 }
 
+// fetchesAll runs a write that must ask for the whole blob, as a fresh download does.
+func (f *resumeFixture) fetchesAll(why string) {
+	f.t.Helper()
+	again := &piecewise{b: f.b}
+	if err := f.write(again); err != nil {
+		f.t.Fatal(err)
+	}
+	if asked := spanBytes(again.asked); asked != int64(len(f.b)) {
+		f.t.Fatalf("%s: asked for %d bytes, want all %d", why, asked, len(f.b))
+	}
+}
+
 func spanBytes(spans [][2]int64) (n int64) {
 	for _, s := range spans {
 		n += s[1] - s[0]
@@ -164,13 +176,7 @@ func TestCorruptPartialNeverLands(t *testing.T) {
 	if n := f.names(); len(n) != 0 {
 		t.Fatalf("folder holds %v after the mismatch, want nothing", n)
 	}
-	again := &piecewise{b: f.b}
-	if err := f.write(again); err != nil {
-		t.Fatal(err)
-	}
-	if asked := spanBytes(again.asked); asked != int64(len(f.b)) {
-		t.Fatalf("run after the mismatch asked for %d bytes, want all %d", asked, len(f.b))
-	}
+	f.fetchesAll("run after the mismatch")
 	f.landed()
 }
 
@@ -181,13 +187,7 @@ func TestPartialOfAnotherDigestIsDiscarded(t *testing.T) {
 	f.b = slices.Clone(f.b)
 	f.b[0] ^= 1
 	f.d = desc("band.tif", f.b)
-	again := &piecewise{b: f.b}
-	if err := f.write(again); err != nil {
-		t.Fatal(err)
-	}
-	if asked := spanBytes(again.asked); asked != int64(len(f.b)) {
-		t.Fatalf("pull of another digest asked for %d bytes, want all %d", asked, len(f.b))
-	}
+	f.fetchesAll("pull of another digest")
 	f.landed()
 }
 
@@ -225,13 +225,7 @@ func TestPartialInUseIsLeftAlone(t *testing.T) {
 	if !tryLock(held) {
 		t.Skip("no advisory locks on this system")
 	}
-	again := &piecewise{b: f.b}
-	if err := f.write(again); err != nil {
-		t.Fatal(err)
-	}
-	if asked := spanBytes(again.asked); asked != int64(len(f.b)) {
-		t.Fatalf("asked for %d bytes beside a partial in use, want all %d in a file of its own", asked, len(f.b))
-	}
+	f.fetchesAll("pull beside a partial in use")
 	got, _ := os.ReadFile(filepath.Join(f.dir, "band.tif"))
 	after, _ := os.ReadFile(pn)
 	if !bytes.Equal(got, f.b) || !bytes.Equal(before, after) {
