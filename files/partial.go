@@ -76,7 +76,8 @@ type partial struct {
 }
 
 // openPartial opens (or creates) the partial download of desc for name and starts its
-// committer. It returns errPartialBusy when another process holds it.
+// committer. It returns errPartialBusy when another process holds it, or the error that
+// kept it from being opened.
 func openPartial(root *os.Root, name string, desc ocispec.Descriptor) (*partial, error) {
 	pn := partialName(name)
 	f, err := lockPartial(root, pn, os.O_CREATE)
@@ -99,7 +100,8 @@ func openPartial(root *os.Root, name string, desc ocispec.Descriptor) (*partial,
 	p.have = readJournal(j, desc, fi.Size())
 	if p.have == nil {
 		if err := p.reset(desc); err != nil {
-			p.close()
+			f.Close()
+			j.Close()
 			p.remove()
 			return nil, err
 		}

@@ -132,9 +132,7 @@ func (w *Writer) receive(ctx context.Context, desc ocispec.Descriptor, name stri
 			}
 			return tmp, release, nil
 		}
-		if !errors.Is(err, errPartialBusy) {
-			return "", nil, fmt.Errorf("%s: %w", title, err)
-		}
+		// in use by another pull, or not possible here: a temporary file of its own
 	}
 	tmp := tempName(name)
 	// read-write: a ranged download hashes the file back as its pieces land
