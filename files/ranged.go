@@ -16,11 +16,13 @@ import (
 // requests). Writer still checks size and digest before anything gets a final name.
 type RangesWriterTo interface {
 	io.Reader
-	// WriteRangesTo writes the blob's bytes into dst at their offsets and calls done(off, n)
-	// after each write of bytes [off, off+n); calls may come from several goroutines, and no
-	// byte is written twice. It returns false, having written nothing, when the source turns
-	// out to serve only whole blobs: the body is then read as one stream.
-	WriteRangesTo(ctx context.Context, dst io.WriterAt, done func(off, n int64)) (ranged bool, err error)
+	// WriteRangesTo writes the blob's bytes that missing lists (half-open spans [start, end)
+	// in order: all of [0, size) for a new download, the gaps of a resumed one) into dst at
+	// their offsets and calls done(off, n) after each write of bytes [off, off+n); calls may
+	// come from several goroutines, and no byte is written twice. It returns false, having
+	// written nothing, when the source turns out to serve only whole blobs: the body is then
+	// read as one stream.
+	WriteRangesTo(ctx context.Context, dst io.WriterAt, missing [][2]int64, done func(off, n int64)) (ranged bool, err error)
 }
 
 // hashBufSize is the read-back buffer of the in-order hash.
@@ -29,21 +31,35 @@ const hashBufSize = 256 << 10
 // receiveRanges lets src write desc's bytes into f in parallel ranges while this goroutine
 // hashes them in order, reading back from f (the page cache) as the written prefix grows:
 // no blob is held in memory, and the hash is done moments after the last byte lands.
-// It returns false when src fell back to a stream (nothing was written).
-func receiveRanges(ctx context.Context, f *os.File, src RangesWriterTo, desc ocispec.Descriptor) (bool, error) {
+// have lists spans already in f (from an earlier run); only the rest is asked of src, and
+// the hash reads them back from f like the rest, so what is verified is what is on disk.
+// mark, if not nil, is told of each write as it lands. It returns false when src fell
+// back to a stream (nothing was written).
+func receiveRanges(ctx context.Context, f *os.File, src RangesWriterTo, desc ocispec.Descriptor, have [][2]int64, mark func(off, n int64)) (bool, error) {
 	if err := desc.Digest.Validate(); err != nil {
 		return true, fmt.Errorf("%s: %w", desc.Digest, err)
 	}
 	p := newPrefix()
+	for _, h := range have {
+		p.add(h[0], h[1]-h[0])
+	}
+	done := p.add
+	if mark != nil {
+		done = func(off, n int64) { p.add(off, n); mark(off, n) }
+	}
 	type result struct {
 		ranged bool
 		err    error
 	}
 	finished := make(chan result, 1)
-	go func() {
-		ranged, err := src.WriteRangesTo(ctx, f, p.add)
-		finished <- result{ranged, err}
-	}()
+	if missing := gaps(have, desc.Size); len(missing) == 0 {
+		finished <- result{true, nil}
+	} else {
+		go func() {
+			ranged, err := src.WriteRangesTo(ctx, f, missing, done)
+			finished <- result{ranged, err}
+		}()
+	}
 
 	v := desc.Digest.Verifier()
 	buf := make([]byte, hashBufSize)
@@ -143,4 +159,20 @@ func (p *prefix) add(off, n int64) {
 		default:
 		}
 	}
+}
+
+// gaps returns the spans of [0, size) that have (sorted, not overlapping) does not cover.
+func gaps(have [][2]int64, size int64) [][2]int64 {
+	var out [][2]int64
+	at := int64(0)
+	for _, h := range have {
+		if h[0] > at {
+			out = append(out, [2]int64{at, min(h[0], size)})
+		}
+		at = max(at, h[1])
+	}
+	if at < size {
+		out = append(out, [2]int64{at, size})
+	}
+	return out
 }

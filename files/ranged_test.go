@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -43,32 +44,49 @@ func TestPrefixMergesRunsInAnyOrder(t *testing.T) {
 	}
 }
 
-// piecewise is a RangesWriterTo over bytes in memory that writes 4 KiB pieces in a random
-// order from 4 goroutines; with stream set it declines and is read as one stream.
+// piecewise is a RangesWriterTo over bytes in memory that writes 4 KiB pieces of the
+// missing spans in a random order from 4 goroutines; with stream set it declines and is
+// read as one stream. With failAfter > 0 it stops with errBroken once that many bytes are
+// written. It records the spans it was asked for.
 type piecewise struct {
 	io.Reader
-	b      []byte
-	stream bool
+	b         []byte
+	stream    bool
+	failAfter int64
+	failAtEnd bool   // write every byte, then fail anyway
+	before    func() // runs before the first write
+	asked     [][2]int64
 }
 
-func (s *piecewise) WriteRangesTo(_ context.Context, dst io.WriterAt, done func(off, n int64)) (bool, error) {
+var errBroken = errors.New("connection broken")
+
+func (s *piecewise) WriteRangesTo(ctx context.Context, dst io.WriterAt, missing [][2]int64, done func(off, n int64)) (bool, error) {
+	s.asked = append(s.asked, missing...)
 	if s.stream {
 		return false, nil
 	}
+	if s.before != nil {
+		s.before()
+	}
 	const piece = 4 << 10
-	var offs []int64
-	for o := int64(0); o < int64(len(s.b)); o += piece {
-		offs = append(offs, o)
+	var offs [][2]int64
+	for _, m := range missing {
+		for o := m[0]; o < m[1]; o += piece {
+			offs = append(offs, [2]int64{o, min(o+piece, m[1])})
+		}
 	}
 	rand.Shuffle(len(offs), func(i, j int) { offs[i], offs[j] = offs[j], offs[i] })
 	var wg sync.WaitGroup
-	work := make(chan int64)
+	var written atomic.Int64
+	work := make(chan [2]int64)
 	for range 4 {
 		wg.Go(func() {
 			for o := range work {
-				end := min(o+piece, int64(len(s.b)))
-				dst.WriteAt(s.b[o:end], o)
-				done(o, end-o)
+				if s.failAfter > 0 && written.Add(o[1]-o[0]) > s.failAfter {
+					continue
+				}
+				dst.WriteAt(s.b[o[0]:o[1]], o[0])
+				done(o[0], o[1]-o[0])
 			}
 		})
 	}
@@ -77,6 +95,9 @@ func (s *piecewise) WriteRangesTo(_ context.Context, dst io.WriterAt, done func(
 	}
 	close(work)
 	wg.Wait()
+	if s.failAtEnd || s.failAfter > 0 && written.Load() > s.failAfter {
+		return true, errBroken
+	}
 	return true, nil
 }
 

@@ -75,10 +75,11 @@ func (w *Writer) Present(desc ocispec.Descriptor) (bool, error) {
 		return false, nil
 	}
 	v := desc.Digest.Verifier()
-	if _, err := io.Copy(v, f); err != nil {
+	if _, err := io.Copy(v, f); err != nil || !v.Verified() {
 		return false, nil
 	}
-	return v.Verified(), nil
+	discardPartial(w.root, name)
+	return true, nil
 }
 
 // Write stores r (the bytes of desc) under desc's title: a file, or, for a packed folder,
@@ -94,52 +95,106 @@ func (w *Writer) Write(ctx context.Context, desc ocispec.Descriptor, r io.Reader
 			return fmt.Errorf("%s: %w", title, cleanRootErr(err))
 		}
 	}
-	tmp, err := w.receive(ctx, desc, name, r)
+	tmp, release, err := w.receive(ctx, desc, name, r)
 	if err != nil {
 		return err
 	}
 	if IsUnpack(desc) {
-		defer w.root.Remove(tmp)
-		return w.unpack(ctx, desc, name, tmp)
+		defer release(false)
+		err = w.unpack(ctx, desc, name, tmp)
+	} else if err = w.replace(name, tmp); err != nil {
+		release(false)
+	} else {
+		release(true)
 	}
-	if err := w.replace(name, tmp); err != nil {
-		w.root.Remove(tmp)
-		return err
+	if err == nil {
+		discardPartial(w.root, name) // one left by an earlier run that downloaded otherwise
 	}
-	return nil
+	return err
 }
 
-// receive copies r into a temporary file beside name, verifying size and digest.
-func (w *Writer) receive(ctx context.Context, desc ocispec.Descriptor, name string, r io.Reader) (string, error) {
+// receive writes r into a file beside name, verifying size and digest, and returns that
+// file's name and a release to call once it was renamed into place (true) or is to be
+// removed (false). A body that can write ranges goes to the partial file of name (see
+// partial.go), so a run after an interrupted one fetches only the missing ranges; any other
+// body goes to a fresh temporary file, removed on failure.
+func (w *Writer) receive(ctx context.Context, desc ocispec.Descriptor, name string, r io.Reader) (string, func(bool), error) {
+	title := desc.Annotations[ocispec.AnnotationTitle]
+	if rw, ok := r.(RangesWriterTo); ok {
+		p, err := openPartial(w.root, name, desc)
+		if err == nil {
+			if err := w.receivePartial(ctx, desc, p, rw); err != nil {
+				return "", nil, fmt.Errorf("%s: %w", title, err)
+			}
+			tmp, release, err := p.take(name)
+			if err != nil {
+				return "", nil, fmt.Errorf("%s: %w", title, err)
+			}
+			return tmp, release, nil
+		}
+		// in use by another pull, or not possible here: a temporary file of its own
+	}
 	tmp := tempName(name)
 	// read-write: a ranged download hashes the file back as its pieces land
 	f, err := w.root.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_RDWR, 0o644)
 	if err != nil {
-		return "", fmt.Errorf("%s: %w", desc.Annotations[ocispec.AnnotationTitle], cleanRootErr(err))
+		return "", nil, fmt.Errorf("%s: %w", title, cleanRootErr(err))
 	}
-	ok := false
-	defer func() {
-		if !ok {
-			f.Close()
-			w.root.Remove(tmp)
-		}
-	}()
 	ranged := false
 	if rw, ok := r.(RangesWriterTo); ok {
-		if ranged, err = receiveRanges(ctx, f, rw, desc); err != nil {
-			return "", fmt.Errorf("%s: %w", desc.Annotations[ocispec.AnnotationTitle], err)
+		ranged, err = receiveRanges(ctx, f, rw, desc, nil, nil)
+	}
+	if !ranged && err == nil {
+		err = Verify(ctx, f, r, desc)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		w.root.Remove(tmp)
+		return "", nil, fmt.Errorf("%s: %w", title, err)
+	}
+	return tmp, func(ok bool) {
+		if !ok {
+			w.root.Remove(tmp)
+		}
+	}, nil
+}
+
+// receivePartial fetches into the partial download p what it lacks and verifies the whole
+// file. On failure, what was received stays for the next run, unless the file proved
+// wrong: then it is removed, so the next run starts clean.
+func (w *Writer) receivePartial(ctx context.Context, desc ocispec.Descriptor, p *partial, rw RangesWriterTo) error {
+	resumed := p.present()
+	ranged, err := receiveRanges(ctx, p.f, rw, desc, p.have, p.mark)
+	if err == nil && !ranged {
+		// The source serves only whole blobs: start over as one stream, not journaled.
+		p.halt(false)
+		resumed = 0
+		if err = p.reset(desc); err == nil {
+			if _, err = p.f.Seek(0, io.SeekStart); err == nil {
+				err = Verify(ctx, p.f, rw, desc)
+			}
+		}
+		if err != nil {
+			p.close()
+			p.remove()
+			return err
 		}
 	}
-	if !ranged {
-		if err := Verify(ctx, f, r, desc); err != nil {
-			return "", fmt.Errorf("%s: %w", desc.Annotations[ocispec.AnnotationTitle], err)
+	if errors.Is(err, ErrDigestMismatch) {
+		p.close()
+		p.remove()
+		if resumed > 0 {
+			return fmt.Errorf("%w (the download resumed %d bytes of an earlier run: its partial file was removed, run again to download it whole)", err, resumed)
 		}
+		return err
 	}
-	if err := f.Close(); err != nil {
-		return "", err
+	if err != nil {
+		p.close()
+		return err
 	}
-	ok = true
-	return tmp, nil
+	return nil
 }
 
 // Verify copies exactly desc.Size bytes of r into dst and checks they hash to desc.Digest.

@@ -52,22 +52,29 @@ func (b *body) Close() error {
 	return b.stream.Close()
 }
 
-// WriteRangesTo writes the blob into dst as parallel Range requests of ChunkSize bytes,
-// handed out in order, and calls done(off, n) after each WriteAt (from several goroutines;
-// no byte is written twice). The first request is the probe: unless it comes back 206 with
-// the Content-Range asked for, nothing is written and it returns false, and the body is then
-// to be read as one stream (a 200 answer is kept as that stream, so no request is wasted).
-// An error means the blob could not be fetched; dst then holds an arbitrary part of it.
-func (b *body) WriteRangesTo(ctx context.Context, dst io.WriterAt, done func(off, n int64)) (bool, error) {
+// WriteRangesTo writes the bytes of the blob that missing lists (half-open spans [start,
+// end), in order) into dst as parallel Range requests of ChunkSize bytes at most, handed
+// out in order, and calls done(off, n) after each WriteAt (from several goroutines; no
+// byte is written twice). A resumed download lists only the spans it still lacks. The
+// first request is the probe: unless it comes back 206 with the Content-Range asked for,
+// nothing is written and it returns false, and the body is then to be read as one stream
+// (a 200 answer is kept as that stream, so no request is wasted). An error means the blob
+// could not be fetched; dst then holds an arbitrary part of it, and done has named every
+// byte written.
+func (b *body) WriteRangesTo(ctx context.Context, dst io.WriterAt, missing [][2]int64, done func(off, n int64)) (bool, error) {
 	if b.stream != nil {
 		return false, nil
 	}
-	size, chunk := b.desc.Size, b.r.chunkFor(b.desc.Size)
+	pieces := cut(missing, b.desc.Size, b.r.chunkFor(b.desc.Size))
+	if len(pieces) == 0 {
+		return true, nil
+	}
+	size := b.desc.Size
 	if err := b.r.acquire(ctx); err != nil {
 		return true, err
 	}
-	end0 := min(chunk, size) - 1
-	resp, err := b.r.get(ctx, b.desc, 0, end0)
+	start0, end0 := pieces[0][0], pieces[0][1]-1
+	resp, err := b.r.get(ctx, b.desc, start0, end0)
 	if err != nil {
 		b.r.release()
 		if ctx.Err() != nil {
@@ -75,7 +82,7 @@ func (b *body) WriteRangesTo(ctx context.Context, dst io.WriterAt, done func(off
 		}
 		return false, nil // the plain stream will meet (and report) the same problem
 	}
-	if checkPartial(resp, 0, end0, size) != nil {
+	if checkPartial(resp, start0, end0, size) != nil {
 		b.r.release()
 		if resp.StatusCode == http.StatusOK && (resp.ContentLength < 0 || resp.ContentLength == size) {
 			b.stream = resp.Body // Range ignored: this is the whole blob, as one stream
@@ -89,28 +96,39 @@ func (b *body) WriteRangesTo(ctx context.Context, dst io.WriterAt, done func(off
 	g.Go(func() error {
 		defer b.r.release()
 		defer resp.Body.Close()
-		n, err := copyAt(dst, resp.Body, 0, end0+1, done)
+		n, err := copyAt(dst, resp.Body, start0, end0-start0+1, done)
 		if err != nil {
-			return b.fetchChunk(gctx, dst, n, end0, done, err)
+			return b.fetchChunk(gctx, dst, start0+n, end0, done, err)
 		}
 		return nil
 	})
 	var stop error
-	for start := chunk; start < size; start += chunk {
-		end := min(start+chunk, size) - 1
+	for _, p := range pieces[1:] {
 		if err := b.r.acquire(gctx); err != nil {
 			stop = err
 			break
 		}
 		g.Go(func() error {
 			defer b.r.release()
-			return b.fetchChunk(gctx, dst, start, end, done, nil)
+			return b.fetchChunk(gctx, dst, p[0], p[1]-1, done, nil)
 		})
 	}
 	if err := g.Wait(); err != nil {
 		return true, err
 	}
 	return true, stop
+}
+
+// cut splits the spans of missing (clipped to [0, size)) into pieces of at most chunk
+// bytes, in order.
+func cut(missing [][2]int64, size, chunk int64) [][2]int64 {
+	var out [][2]int64
+	for _, m := range missing {
+		for s, e := max(m[0], 0), min(m[1], size); s < e; s += chunk {
+			out = append(out, [2]int64{s, min(s+chunk, e)})
+		}
+	}
+	return out
 }
 
 // fetchChunk fetches bytes start..end (inclusive) into dst, resuming after a body that

@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -40,6 +41,7 @@ type fixture struct {
 	pass   string
 	ranges atomic.Int64 // blob GETs that carried Range
 	gets   atomic.Int64 // all blob GETs
+	asked  atomic.Int64 // bytes the Range headers of blob GETs asked for
 }
 
 type wrapFunc func(f *fixture, next http.Handler) http.Handler
@@ -78,8 +80,12 @@ func newFixture(t *testing.T, opt registry.Options, wrap wrapFunc) *fixture {
 	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/blobs/") {
 			f.gets.Add(1)
-			if r.Header.Get("Range") != "" {
+			if rng := r.Header.Get("Range"); rng != "" {
 				f.ranges.Add(1)
+				var start, end int64
+				if n, _ := fmt.Sscanf(rng, "bytes=%d-%d", &start, &end); n == 2 {
+					f.asked.Add(end - start + 1)
+				}
 			}
 		}
 		h.ServeHTTP(w, r)
@@ -124,6 +130,12 @@ func (f *fixture) push(size int64) (ocispec.Descriptor, []byte) {
 func (f *fixture) pull(desc ocispec.Descriptor) (string, error) {
 	f.t.Helper()
 	dir := f.t.TempDir()
+	return dir, f.pullInto(dir, desc)
+}
+
+// pullInto is pull into a given folder, as a run of `eopack pull` again would.
+func (f *fixture) pullInto(dir string, desc ocispec.Descriptor) error {
+	f.t.Helper()
 	w, err := files.NewWriter(dir, false)
 	if err != nil {
 		f.t.Fatal(err)
@@ -133,10 +145,10 @@ func (f *fixture) pull(desc ocispec.Descriptor) (string, error) {
 	r.ChunkSize = chunk
 	rc, err := r.Fetch(context.Background(), desc)
 	if err != nil {
-		return dir, err
+		return err
 	}
 	defer rc.Close()
-	return dir, w.Write(context.Background(), desc, rc)
+	return w.Write(context.Background(), desc, rc)
 }
 
 // entries lists every name under dir (relative, sorted by WalkDir).
@@ -268,15 +280,43 @@ func cutRange(times int64) wrapFunc {
 	}
 }
 
-func TestMidTransferFailureLeavesNothing(t *testing.T) {
-	f := newFixture(t, registry.Options{}, cutRange(0))
-	desc, _ := f.push(6 * chunk)
+func TestMidTransferFailureLeavesOnlyAPartialToResume(t *testing.T) {
+	var cutting atomic.Bool
+	cutting.Store(true)
+	cut := cutRange(0)
+	f := newFixture(t, registry.Options{}, func(f *fixture, next http.Handler) http.Handler {
+		c := cut(f, next)
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if cutting.Load() {
+				c.ServeHTTP(w, r)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	})
+	desc, want := f.push(12 * chunk)
 	dir, err := f.pull(desc)
 	if err == nil || !strings.Contains(err.Error(), "bytes") {
 		t.Fatalf("got %v, want the failed range named", err)
 	}
-	if e := entries(t, dir); len(e) != 0 {
-		t.Fatalf("folder holds %v after a failed pull, want nothing", e)
+	if e := entries(t, dir); !slices.Equal(e, []string{".band.tif.partial", ".band.tif.partial.ranges"}) {
+		t.Fatalf("folder holds %v after a failed pull, want only the hidden partial file and its journal", e)
+	}
+	cutting.Store(false)
+	f.asked.Store(0)
+	if err := f.pullInto(dir, desc); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(filepath.Join(dir, "band.tif")); !bytes.Equal(got, want) {
+		t.Fatalf("pulled %d bytes, want the %d pushed", len(got), len(want))
+	}
+	if e := entries(t, dir); len(e) != 1 {
+		t.Fatalf("folder holds %v, want band.tif alone", e)
+	}
+	t.Logf("second run asked for %d of %d bytes", f.asked.Load(), desc.Size)
+	// the first run got chunks 0-2 and most of chunk 3 before it failed
+	if n := f.asked.Load(); n >= desc.Size-3*chunk {
+		t.Fatalf("second run asked for %d of %d bytes, want less than all but the first 3 chunks", n, desc.Size)
 	}
 }
 

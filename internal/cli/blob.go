@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
+	"github.com/eopack/eopack/files"
+	eoremote "github.com/eopack/eopack/remote"
 	"github.com/eopack/eopack/target"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -14,6 +17,7 @@ import (
 	"oras.land/oras-go/v2"
 	"oras.land/oras-go/v2/content"
 	"oras.land/oras-go/v2/errdef"
+	orasremote "oras.land/oras-go/v2/registry/remote"
 )
 
 func init() { register(newBlobCommand) }
@@ -71,6 +75,9 @@ func runBlobFetch(ctx context.Context, stdio *IO, opts blobFetchOptions) error {
 	if err != nil {
 		return err
 	}
+	if repo, ok := asRepository(t); ok && opts.output != "" && opts.output != "-" {
+		return fetchBlobFile(ctx, stdio, opts, ref, repo)
+	}
 	var (
 		desc ocispec.Descriptor
 		rc   io.ReadCloser
@@ -100,6 +107,41 @@ func runBlobFetch(ctx context.Context, stdio *IO, opts blobFetchOptions) error {
 	}
 	if err := deliver(stdio.Out, opts.output, ref, desc, rc); err != nil {
 		return err
+	}
+	if opts.descriptor {
+		return writeJSON(stdio.Out, desc, opts.pretty)
+	}
+	return nil
+}
+
+// fetchBlobFile fetches a blob of a registry into a file as pull fetches files: a large one
+// as parallel ranges into a partial file that a rerun resumes, verified before it gets its
+// name (files.Writer).
+func fetchBlobFile(ctx context.Context, stdio *IO, opts blobFetchOptions, ref target.Ref, repo *orasremote.Repository) error {
+	if fi, err := os.Stat(opts.output); err == nil && fi.IsDir() {
+		return fmt.Errorf("--output %s is a folder: give the file's path", opts.output)
+	}
+	desc, err := repo.Blobs().Resolve(ctx, ref.Reference)
+	if err != nil {
+		return target.Explain(err, ref)
+	}
+	if desc.Digest.String() != ref.Reference {
+		return fmt.Errorf("%s: registry answered with digest %s", ref, desc.Digest)
+	}
+	w, err := files.NewWriter(filepath.Dir(opts.output), false)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	titled := desc
+	titled.Annotations = map[string]string{ocispec.AnnotationTitle: filepath.Base(opts.output)}
+	rc, err := eoremote.NewFetcher(repo, target.DefaultConcurrency).Fetch(ctx, titled)
+	if err != nil {
+		return target.Explain(err, ref)
+	}
+	defer rc.Close()
+	if err := w.Write(ctx, titled, rc); err != nil {
+		return fmt.Errorf("%s: %w", ref, target.Explain(err, ref))
 	}
 	if opts.descriptor {
 		return writeJSON(stdio.Out, desc, opts.pretty)

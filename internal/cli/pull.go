@@ -43,8 +43,10 @@ func newPullCommand(stdio *IO) *cobra.Command {
 		Long: `Pull the files of an artifact into a folder, each under its title
 (org.opencontainers.image.title). Every file is written to a temporary file, checked
 against its digest and size, then renamed into place; files already present with the right
-digest are not downloaded again. Titles that are absolute, contain "..", or would land
-outside the output folder (also through a symlink) are refused.
+digest are not downloaded again. A large file from a registry is received into a hidden
+.NAME.partial beside its name: if the pull is interrupted, running it again fetches only
+what is missing (and still checks the whole file). Titles that are absolute, contain "..",
+or would land outside the output folder (also through a symlink) are refused.
 
 On an image index, --platform pulls the manifest for that platform; without it, the files of
 every manifest of the index are pulled into the folder (as ORAS does), and two manifests
@@ -179,7 +181,11 @@ func runPull(ctx context.Context, stdio *IO, opts *pullOptions) error {
 				p.status("Exists     ", l)
 				return nil
 			}
-			p.status("Downloading", l)
+			if fw.Resumable(fl) > 0 {
+				p.status("Resuming   ", l) // an interrupted run left part of it
+			} else {
+				p.status("Downloading", l)
+			}
 			rc, err := fetcher.Fetch(gctx, l)
 			if err != nil {
 				return target.Explain(err, ref)
