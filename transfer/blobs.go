@@ -3,6 +3,7 @@ package transfer
 import (
 	"context"
 	"errors"
+	"io"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2"
@@ -53,7 +54,19 @@ func (p *blobPusher) push(ctx context.Context, d ocispec.Descriptor) error {
 		return &oras.CopyError{Op: "Fetch", Origin: oras.CopyErrorOriginSource, Err: err}
 	}
 	defer rc.Close()
-	if err := p.dst.Push(ctx, d, rc); err != nil && !errors.Is(err, errdef.ErrAlreadyExists) {
+	var r io.Reader = rc
+	if up, ok := p.dst.(*remote.Uploader); ok && up.Chunked(d.Size) {
+		if repo, ok := p.src.(*orasremote.Repository); ok {
+			// a chunk sent again after a cut is read again from the source registry
+			ra := remote.NewBlobReaderAt(ctx, repo, d, rc)
+			defer ra.Close()
+			r = struct {
+				io.Reader
+				io.ReaderAt
+			}{io.NewSectionReader(ra, 0, d.Size), ra}
+		}
+	}
+	if err := p.dst.Push(ctx, d, r); err != nil && !errors.Is(err, errdef.ErrAlreadyExists) {
 		return &oras.CopyError{Op: "Push", Origin: oras.CopyErrorOriginDestination, Err: err}
 	}
 	return nil

@@ -210,3 +210,21 @@ func TestColdPushReportsTheUpload(t *testing.T) {
 		t.Errorf("the uploaded file is shown as existing:\n%s", out)
 	}
 }
+
+// cp between registries: a chunk cut on its way to the destination is read again from the
+// source with Range.
+func TestCopyThroughConnectionCuts(t *testing.T) {
+	eopack := testpeer.Eopack(t)
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	const size = 640 * MiB
+	file, d := bigFile(t, size, 8)
+	src, dst := testpeer.StartServe(t, ""), testpeer.StartServe(t, "")
+	testpeer.Run(t, filepath.Dir(file), eopack, "push", src.Addr+"/eo/src:v1", filepath.Base(file))
+	proxy := testpeer.StartNetProxy(t, dst.Addr, testpeer.NetProxyOptions{CutUpEvery: 200 * MiB})
+	out := testpeer.Run(t, t.TempDir(), eopack, "cp", src.Addr+"/eo/src:v1", proxy.Addr+"/eo/dst:v1")
+	stored(t, dst.Addr, "eo/dst", d, size)
+	if proxy.Cuts() < 3 {
+		t.Fatalf("the proxy cut %d times, want at least 3\n%s", proxy.Cuts(), out)
+	}
+	t.Logf("%d cuts, %.3f× the blob sent", proxy.Cuts(), float64(proxy.Up())/size)
+}
