@@ -17,6 +17,7 @@ import (
 	"oras.land/oras-go/v2/content"
 	"oras.land/oras-go/v2/registry"
 
+	"github.com/eopack/eopack/remote"
 	"github.com/eopack/eopack/transfer"
 )
 
@@ -24,6 +25,7 @@ import (
 type Options struct {
 	Referrers   bool // also copy the referrers of each tagged artifact, recursively
 	Concurrency int
+	Upload      remote.UploadOptions // chunked, resumable uploads of large blobs to a registry
 	Events      transfer.Events
 	Stats       *transfer.Stats
 }
@@ -50,7 +52,7 @@ func Tags(ctx context.Context, src oras.ReadOnlyTarget, given []string) ([]strin
 // Options.Referrers).
 func CopyTag(ctx context.Context, src oras.ReadOnlyGraphTarget, dst oras.Target, tag string, o Options) (ocispec.Descriptor, int, error) {
 	root, err := transfer.Copy(ctx, src, tag, dst, tag, transfer.Options{
-		Concurrency: o.Concurrency, Referrers: o.Referrers, Events: o.Events, Stats: o.Stats,
+		Concurrency: o.Concurrency, Referrers: o.Referrers, Events: o.Events, Stats: o.Stats, Upload: o.Upload,
 	})
 	if err != nil || !o.Referrers {
 		return root, 0, err

@@ -16,6 +16,7 @@ import (
 	"oras.land/oras-go/v2"
 	"oras.land/oras-go/v2/registry"
 
+	"github.com/eopack/eopack/remote"
 	"github.com/eopack/eopack/target"
 	"github.com/eopack/eopack/transfer"
 )
@@ -29,8 +30,9 @@ type Side struct {
 // Options tune Run. The zero value copies every tag, one repository at a time.
 type Options struct {
 	Filter      Filter
-	Concurrency int  // repositories copied at once, and blobs per copy
-	DryRun      bool // plan and count what the destination lacks; copy nothing
+	Concurrency int                  // repositories copied at once, and blobs per copy
+	DryRun      bool                 // plan and count what the destination lacks; copy nothing
+	Upload      remote.UploadOptions // chunked, resumable uploads of large blobs
 	// Events, when set, gives the progress callbacks for the copies into one destination
 	// repository (called once per repository).
 	Events func(dstRepo string) transfer.Events
@@ -201,7 +203,7 @@ func (m *run) copy(ctx context.Context, j *job) error {
 	}
 	stats, events := m.repoStats(j.dstRepo)
 	_, err = transfer.Copy(ctx, j.src, j.root.Digest.String(), dst, j.dstName, transfer.Options{
-		Concurrency: m.o.Concurrency, Referrers: true, Stats: stats, Events: events,
+		Concurrency: m.o.Concurrency, Referrers: true, Stats: stats, Events: events, Upload: m.o.Upload,
 	})
 	if err == nil {
 		err = reconcile(ctx, j.src, j.root, stats, map[string]bool{})

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/eopack/eopack/mirror"
+	"github.com/eopack/eopack/remote"
 	"github.com/eopack/eopack/target"
 	"github.com/eopack/eopack/transfer"
 )
@@ -98,6 +99,7 @@ func runMirror(ctx context.Context, stdio *IO, opts *mirrorOptions) error {
 		Filter:      filter,
 		Concurrency: opts.concurrencyOptions.Concurrency,
 		DryRun:      opts.dryRun,
+		Upload:      remote.UploadOptions{State: remote.DefaultUploadState()},
 		Warn:        func(s string) { fmt.Fprintln(stdio.Err, "Warning:", s) },
 	}
 	if !opts.dryRun {

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/eopack/eopack/backup"
+	"github.com/eopack/eopack/remote"
 	"github.com/eopack/eopack/target"
 )
 
@@ -104,6 +105,7 @@ func runRestore(ctx context.Context, stdio *IO, opts *restoreOptions) error {
 		return target.Explain(err, repo)
 	}
 	o := backup.Options{Referrers: referrers, Concurrency: opts.remote.Concurrency,
+		Upload: remote.UploadOptions{State: remote.DefaultUploadState()},
 		Events: p.transferEvents("Pushing", "Pushed ", "Exists ", "Mounted")}
 	for _, tag := range tags {
 		_, n, err := backup.CopyTag(ctx, src, dst, tag, o)
