@@ -3,6 +3,7 @@ package transfer
 import (
 	"context"
 	"errors"
+	"io"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2"
@@ -10,6 +11,7 @@ import (
 	"oras.land/oras-go/v2/errdef"
 	orasremote "oras.land/oras-go/v2/registry/remote"
 
+	"github.com/eopack/eopack/progress"
 	"github.com/eopack/eopack/remote"
 )
 
@@ -24,6 +26,8 @@ type blobPusher struct {
 	src   content.Fetcher
 	dst   content.Pusher // the Uploader for a registry, else the destination itself
 	large chan struct{}  // slots for blobs of at least SmallBlobSize; nil: no bound
+	// progress says where to count a blob's bytes (Events.Progress); may be nil
+	progress func(ocispec.Descriptor) func(int64)
 }
 
 // newBlobPusher returns a pusher for src → dst; large > 0 bounds the large blobs in flight.
@@ -53,7 +57,13 @@ func (p *blobPusher) push(ctx context.Context, d ocispec.Descriptor) error {
 		return &oras.CopyError{Op: "Fetch", Origin: oras.CopyErrorOriginSource, Err: err}
 	}
 	defer rc.Close()
-	if err := p.dst.Push(ctx, d, rc); err != nil && !errors.Is(err, errdef.ErrAlreadyExists) {
+	var r io.Reader = rc
+	if p.progress != nil {
+		if add := p.progress(d); add != nil {
+			r = progress.Reader(rc, add) // keeps io.ReaderAt for the Uploader
+		}
+	}
+	if err := p.dst.Push(ctx, d, r); err != nil && !errors.Is(err, errdef.ErrAlreadyExists) {
 		return &oras.CopyError{Op: "Push", Origin: oras.CopyErrorOriginDestination, Err: err}
 	}
 	return nil

@@ -111,6 +111,10 @@ type Events struct {
 	Done    func(ocispec.Descriptor) // sent
 	Skipped func(ocispec.Descriptor) // already there
 	Mounted func(ocispec.Descriptor) // mounted from another repository
+	// Progress, when set, is asked once per content blob sent, after Start, where to count
+	// its bytes as they are read from the source (nil: nowhere). Manifests, and blobs a
+	// registry mounts or oras-go copies, are not counted.
+	Progress func(ocispec.Descriptor) func(n int64)
 }
 
 // maxMetadataBytes bounds a manifest or index read whole during a copy.
@@ -144,6 +148,7 @@ func (o *Options) graphOptions(src content.ReadOnlyStorage, dst content.Storage)
 			large = o.Concurrency
 		}
 		blobs = newBlobPusher(src, dst, large)
+		blobs.progress = ev.Progress
 	}
 	sent := func(d ocispec.Descriptor) {
 		sending.done(d.Digest)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/eopack/eopack/progress"
 	"github.com/eopack/eopack/target"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -98,7 +99,16 @@ func runBlobFetch(ctx context.Context, stdio *IO, opts blobFetchOptions) error {
 	if desc.Digest.String() != ref.Reference {
 		return fmt.Errorf("%s: registry answered with digest %s", ref, desc.Digest)
 	}
-	if err := deliver(stdio.Out, opts.output, ref, desc, rc); err != nil {
+	var body io.Reader = rc
+	if f, ok := stdio.terminal(opts.remote); ok && opts.output != "-" && !opts.descriptor {
+		// a bar on a terminal only: off it, blob fetch prints nothing
+		bars := progress.NewTerminal(f)
+		defer bars.Close()
+		bar := bars.Start("Downloading", desc)
+		defer bar.Done("")
+		body = progress.Reader(rc, bar.Add)
+	}
+	if err := deliver(stdio.Out, opts.output, ref, desc, body); err != nil {
 		return err
 	}
 	if opts.descriptor {

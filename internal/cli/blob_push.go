@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/eopack/eopack/progress"
 	"github.com/eopack/eopack/target"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -95,23 +96,22 @@ func runBlobPush(ctx context.Context, stdio *IO, opts blobPushOptions) error {
 	if repo, ok := asRepository(t); ok {
 		dst = repo.Blobs()
 	}
-	status := stdio.Out
-	if opts.descriptor {
-		status = io.Discard
-	}
+	p := newTransferPrinter(stdio, opts.descriptor, opts.remote)
+	defer p.close()
 	exists, err := dst.Exists(ctx, desc)
 	if err != nil {
 		return target.Explain(err, ref)
 	}
 	if exists {
-		statusLine(status, "Exists", desc)
+		p.status("Exists", desc)
 	} else {
-		statusLine(status, "Uploading", desc)
-		if err := dst.Push(ctx, desc, r); err != nil {
+		bar := p.t.Start("Uploading", desc)
+		if err := dst.Push(ctx, desc, progress.Reader(r, bar.Add)); err != nil {
 			return fmt.Errorf("pushing %s: %w", opts.file, target.Explain(err, ref))
 		}
-		statusLine(status, "Uploaded", desc)
+		bar.Done("Uploaded")
 	}
+	p.close()
 	if opts.descriptor {
 		return writeJSON(stdio.Out, desc, opts.pretty)
 	}

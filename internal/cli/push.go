@@ -157,7 +157,8 @@ func runPush(ctx context.Context, stdio *IO, opts *pushOptions) error {
 	if err != nil {
 		return err
 	}
-	p := newPrinter(stdio.Out, opts.format.structured())
+	p := newTransferPrinter(stdio, opts.format.structured(), opts.remote)
+	defer p.close()
 	mdesc, manifest, stats, err := uploadArtifact(ctx, in, dst, ref, opts.reproducible, transfer.Options{Concurrency: opts.remote.Concurrency, SmallConcurrency: opts.remote.SmallConcurrency(), Force: opts.force}, p)
 	if err != nil {
 		return err
@@ -171,6 +172,7 @@ func runPush(ctx context.Context, stdio *IO, opts *pushOptions) error {
 		return err
 	}
 	p.println(stats.Summary("Pushed"))
+	p.close()
 	if opts.format.structured() {
 		if err := opts.format.write(stdio.Out, newPushModel(repoPath(ref), mdesc, tags)); err != nil {
 			return err
@@ -236,6 +238,7 @@ func uploadArtifact(ctx context.Context, in *pushInputs, dst oras.Target, ref ta
 		tag = ref.Reference
 	}
 	blobs := append([]ocispec.Descriptor{cfg}, in.Layers...)
+	p.t.Plan(blobs...)
 	if err := transfer.CopyRoot(ctx, src, mdesc, dst, tag, topts); err != nil {
 		return ocispec.Descriptor{}, nil, nil, explainCopy(err, ref)
 	}

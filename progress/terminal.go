@@ -1,0 +1,218 @@
+package progress
+
+import (
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/vbauerster/mpb/v8"
+	"github.com/vbauerster/mpb/v8/decor"
+)
+
+// Terminal draws one bar per blob in flight and a total line below them, redrawn in place
+// (github.com/vbauerster/mpb), e.g.
+//
+//	Uploaded  5c1a9e0b7f34 small.tif
+//	Uploading 9d8c7b6a5f4e big.tif      [=======>------------]  120.0 MiB / 512.0 MiB  23 %  8.0 MiB/s  ETA 49s
+//	Total     1/2 blobs                 [=======>------------]  120.1 MiB / 512.1 MiB  23 %  8.0 MiB/s  ETA 49s
+//
+// A finished blob's bar gives way to its status line, printed above the bars, so when the
+// transfer ends the screen holds the lines Plain prints (the order may differ).
+type Terminal struct {
+	p   *mpb.Progress
+	out io.Writer // where lines go once closed
+
+	mu      sync.Mutex
+	closed  bool
+	total   *mpb.Bar
+	sizes   map[digest.Digest]int64 // every blob of the total line
+	started map[digest.Digest]bool
+	bars    map[*mpb.Bar]bool // bars drawn
+	// read by the total line's label while mpb draws, which must never wait for mu (mpb's
+	// calls made under mu would wait for the drawing in turn)
+	nDone, nBlobs atomic.Int64
+}
+
+// NewTerminal returns a Terminal drawing on w, a terminal, with mpb's options (tests pass
+// mpb.ForceTTY and mpb.WithManualRefresh). Lines printed after Close go to w too.
+func NewTerminal(w io.Writer, opts ...mpb.ContainerOption) *Terminal {
+	opts = append([]mpb.ContainerOption{mpb.WithOutput(w), mpb.WithWidth(40)}, opts...)
+	return &Terminal{p: mpb.New(opts...), out: w, sizes: map[digest.Digest]int64{},
+		started: map[digest.Digest]bool{}, bars: map[*mpb.Bar]bool{}}
+}
+
+// maxTitle is the most of a title a bar shows (its end, after "…"), so the bar keeps its room.
+const maxTitle = 36
+
+// label is a bar's status line, with a long title cut short.
+func label(verb string, d ocispec.Descriptor) string {
+	if r := []rune(name(d)); len(r) > maxTitle {
+		d.Annotations = map[string]string{ocispec.AnnotationTitle: "…" + string(r[len(r)-maxTitle+1:])}
+	}
+	return Line(verb, d)
+}
+
+// Start adds a bar for d.
+func (t *Terminal) Start(verb string, d ocispec.Descriptor) Bar {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		fmt.Fprintln(t.out, Line(verb, d))
+		return plainBar{NewPlain(t.out), d}
+	}
+	t.started[d.Digest] = true
+	t.plan(d)
+	b := t.p.New(d.Size, barStyle(),
+		mpb.PrependDecorators(decor.Name(label(verb, d), decor.WCSyncSpaceR)),
+		mpb.AppendDecorators(rates()...),
+		mpb.BarRemoveOnComplete(),
+	)
+	t.bars[b] = true
+	t.showTotal()
+	return &termBar{t: t, b: b, d: d}
+}
+
+// Plan adds ds to the total line.
+func (t *Terminal) Plan(ds ...ocispec.Descriptor) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, d := range ds {
+		t.plan(d)
+	}
+	if t.total != nil {
+		t.total.SetTotal(t.sum(), false)
+	}
+}
+
+func (t *Terminal) plan(d ocispec.Descriptor) {
+	if _, ok := t.sizes[d.Digest]; !ok {
+		t.sizes[d.Digest] = d.Size
+		t.nBlobs.Store(int64(len(t.sizes)))
+	}
+}
+
+// Unplan takes d off the total line unless it was started.
+func (t *Terminal) Unplan(d ocispec.Descriptor) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.started[d.Digest] {
+		return
+	}
+	delete(t.sizes, d.Digest)
+	t.nBlobs.Store(int64(len(t.sizes)))
+	if t.total != nil {
+		t.total.SetTotal(t.sum(), false)
+	}
+}
+
+func (t *Terminal) sum() int64 {
+	var n int64
+	for _, s := range t.sizes {
+		n += s
+	}
+	return n
+}
+
+// showTotal adds the total line below the bars when the first blob starts, and updates its
+// total after.
+func (t *Terminal) showTotal() {
+	if t.total != nil {
+		t.total.SetTotal(t.sum(), false)
+		return
+	}
+	label := decor.Any(func(decor.Statistics) string {
+		return fmt.Sprintf("%-9s %d/%d blobs", "Total", t.nDone.Load(), t.nBlobs.Load())
+	}, decor.WCSyncSpaceR)
+	// built with total 0, the line never completes by itself as blobs are added to it
+	t.total = t.p.New(0, barStyle(),
+		mpb.PrependDecorators(label),
+		mpb.AppendDecorators(rates()...),
+		mpb.BarPriority(1<<30), // always the last line
+	)
+	t.total.SetTotal(t.sum(), false)
+}
+
+func barStyle() mpb.BarFillerBuilder {
+	return mpb.BarStyle().Lbound("[").Filler("=").Tip(">").Padding("-").Rbound("]")
+}
+
+// rates are the decorators after a bar: bytes moved and in all, percentage, average speed
+// since the bar began, and the time left at that speed.
+func rates() []decor.Decorator {
+	return []decor.Decorator{
+		decor.Counters(decor.SizeB1024(0), "% .1f / % .1f", decor.WCSyncWidth),
+		decor.Percentage(decor.WCSyncSpace),
+		decor.AverageSpeed(decor.SizeB1024(0), "% .1f", decor.WCSyncSpace),
+		decor.Name("  ETA"),
+		decor.AverageETA(decor.ET_STYLE_GO, decor.WCSyncSpace),
+	}
+}
+
+// Print writes line above the bars.
+func (t *Terminal) Print(line string) {
+	t.mu.Lock()
+	closed := t.closed
+	t.mu.Unlock()
+	if closed {
+		fmt.Fprintln(t.out, line)
+		return
+	}
+	if _, err := fmt.Fprintln(t.p, line); err != nil {
+		fmt.Fprintln(t.out, line) // the container ended under us
+	}
+}
+
+// Close drops the bars still drawn and the total line and waits for the last redraw.
+func (t *Terminal) Close() {
+	t.mu.Lock()
+	if t.closed {
+		t.mu.Unlock()
+		return
+	}
+	t.closed = true
+	for b := range t.bars {
+		b.Abort(true)
+	}
+	if t.total != nil {
+		t.total.Abort(true)
+	}
+	t.mu.Unlock()
+	t.p.Wait()
+}
+
+type termBar struct {
+	t    *Terminal
+	b    *mpb.Bar
+	d    ocispec.Descriptor
+	once sync.Once
+}
+
+func (b *termBar) Add(n int64) {
+	b.b.IncrInt64(n)
+	b.t.mu.Lock()
+	total := b.t.total
+	b.t.mu.Unlock()
+	if total != nil {
+		total.IncrInt64(n)
+	}
+}
+
+// Done prints the blob's line above the bars, then fills its bar, which removes it.
+func (b *termBar) Done(verb string) {
+	b.once.Do(func() {
+		if verb != "" {
+			b.t.Print(Line(verb, b.d))
+		}
+		b.t.mu.Lock()
+		defer b.t.mu.Unlock()
+		b.t.nDone.Add(1)
+		if b.t.total != nil {
+			b.t.total.IncrInt64(b.d.Size - b.b.Current()) // bytes the copy did not count
+		}
+		delete(b.t.bars, b.b)
+		b.b.SetTotal(-1, true)
+	})
+}
