@@ -70,6 +70,9 @@ func (c *counter) count(off int64, n int) {
 
 // cover merges s into seen and returns how many of its bytes were not there yet.
 func (c *counter) cover(s span) int64 {
+	if s.end <= s.start {
+		return 0
+	}
 	fresh := s.end - s.start
 	merged := s
 	var out []span
@@ -111,7 +114,9 @@ type readSeeker struct {
 	s io.Seeker
 }
 
-func (r *readSeeker) Seek(offset int64, whence int) (int64, error) { return seek(r.counter, r.s, offset, whence) }
+func (r *readSeeker) Seek(offset int64, whence int) (int64, error) {
+	return seek(r.counter, r.s, offset, whence)
+}
 
 type readSeekerAt struct {
 	readerAt
