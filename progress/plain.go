@@ -46,8 +46,4 @@ type plainBar struct {
 
 func (plainBar) Add(int64) {}
 
-func (b plainBar) Done(verb string) {
-	if verb != "" {
-		b.p.Print(Line(verb, b.d))
-	}
-}
+func (b plainBar) Done(verb string) { b.p.Print(Line(verb, b.d)) }

@@ -16,8 +16,7 @@ func blob(title string, size int64) ocispec.Descriptor {
 	return d
 }
 
-// TestPlainLines: a start line, a done line, a printed line; counts draw nothing, nor does a
-// Done without a verb.
+// TestPlainLines: a start line, a done line, a printed line; counts draw nothing.
 func TestPlainLines(t *testing.T) {
 	var out bytes.Buffer
 	p := NewPlain(&out)
@@ -26,7 +25,7 @@ func TestPlainLines(t *testing.T) {
 	bar := p.Start("Uploading", a)
 	bar.Add(10)
 	bar.Done("Uploaded ")
-	p.Start("Downloading", b).Done("")
+	p.Start("Downloading", b)
 	p.Unplan(b)
 	p.Print("Pushed 1 blobs")
 	p.Close()

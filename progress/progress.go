@@ -34,7 +34,7 @@ type Bar interface {
 	// Add counts n more bytes moved.
 	Add(n int64)
 	// Done ends the blob: its bar gives way to its status line under verb ("Uploaded ",
-	// "Exists   "), or to nothing when verb is empty.
+	// "Exists   ").
 	Done(verb string)
 }
 

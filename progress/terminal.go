@@ -16,11 +16,13 @@ import (
 // (github.com/vbauerster/mpb), e.g.
 //
 //	Uploaded  5c1a9e0b7f34 small.tif
-//	Uploading 9d8c7b6a5f4e big.tif      [=======>------------]  120.0 MiB / 512.0 MiB  23 %  8.0 MiB/s  ETA 49s
-//	Total     1/2 blobs                 [=======>------------]  120.1 MiB / 512.1 MiB  23 %  8.0 MiB/s  ETA 49s
+//	Uploading 9d8c7b6a5f4e big.tif  [=======>------------] 120.0 MiB / 512.0 MiB 23 % 8.0 MiB/s  ETA 49s
+//	Total     1/2 blobs             [=======>------------] 120.0 MiB / 512.0 MiB 23 % 8.0 MiB/s  ETA 49s
 //
-// A finished blob's bar gives way to its status line, printed above the bars, so when the
-// transfer ends the screen holds the lines Plain prints (the order may differ).
+// A finished blob's bar turns into its status line and moves up above the bars, in turn with
+// the lines printed meanwhile ("Exists …"); so when a transfer ends the screen holds the
+// lines Plain prints, but for the start lines, which the bars stood for. A blob that never
+// finishes (the transfer failed) keeps its bar as it last was.
 type Terminal struct {
 	p   *mpb.Progress
 	out io.Writer // where lines go once closed
@@ -31,15 +33,19 @@ type Terminal struct {
 	sizes   map[digest.Digest]int64 // every blob of the total line
 	started map[digest.Digest]bool
 	bars    map[*mpb.Bar]bool // bars drawn
+	// finished counts the blobs done and lines printed: the n-th gets priority -n, so that
+	// finished rows keep their order when mpb moves them up (of the rows finished within one
+	// redraw, mpb moves the one of highest priority first)
+	finished int
 	// read by the total line's label while mpb draws, which must never wait for mu (mpb's
 	// calls made under mu would wait for the drawing in turn)
 	nDone, nBlobs atomic.Int64
 }
 
 // NewTerminal returns a Terminal drawing on w, a terminal, with mpb's options (tests pass
-// mpb.ForceTTY and mpb.WithManualRefresh). Lines printed after Close go to w too.
+// mpb.WithConsoleWriter and mpb.WithManualRefresh). Lines printed after Close go to w too.
 func NewTerminal(w io.Writer, opts ...mpb.ContainerOption) *Terminal {
-	opts = append([]mpb.ContainerOption{mpb.WithOutput(w), mpb.WithWidth(40)}, opts...)
+	opts = append([]mpb.ContainerOption{mpb.WithOutput(w), mpb.WithWidth(40), mpb.PopCompletedMode()}, opts...)
 	return &Terminal{p: mpb.New(opts...), out: w, sizes: map[digest.Digest]int64{},
 		started: map[digest.Digest]bool{}, bars: map[*mpb.Bar]bool{}}
 }
@@ -65,14 +71,24 @@ func (t *Terminal) Start(verb string, d ocispec.Descriptor) Bar {
 	}
 	t.started[d.Digest] = true
 	t.plan(d)
-	b := t.p.New(d.Size, barStyle(),
-		mpb.PrependDecorators(decor.Name(label(verb, d), decor.WCSyncSpaceR)),
-		mpb.AppendDecorators(rates()...),
-		mpb.BarRemoveOnComplete(),
+	tb := &termBar{t: t, d: d}
+	running := label(verb, d)
+	// Built with total 0, the bar completes only when Done says so (not when the last byte
+	// is read, before the registry took the blob); its line is then the blob's status line.
+	tb.b = t.p.New(0, barStyle(),
+		mpb.PrependDecorators(decor.Any(func(s decor.Statistics) string {
+			if s.Completed {
+				return tb.line()
+			}
+			return running
+		}, decor.WCSyncSpaceR)),
+		mpb.AppendDecorators(rates(true)...),
+		mpb.BarFillerClearOnComplete(),
 	)
-	t.bars[b] = true
+	tb.b.SetTotal(d.Size, false)
+	t.bars[tb.b] = true
 	t.showTotal()
-	return &termBar{t: t, b: b, d: d}
+	return tb
 }
 
 // Plan adds ds to the total line.
@@ -129,8 +145,9 @@ func (t *Terminal) showTotal() {
 	// built with total 0, the line never completes by itself as blobs are added to it
 	t.total = t.p.New(0, barStyle(),
 		mpb.PrependDecorators(label),
-		mpb.AppendDecorators(rates()...),
+		mpb.AppendDecorators(rates(false)...),
 		mpb.BarPriority(1<<30), // always the last line
+		mpb.BarNoPop(),         // and gone at the end
 	)
 	t.total.SetTotal(t.sum(), false)
 }
@@ -140,32 +157,42 @@ func barStyle() mpb.BarFillerBuilder {
 }
 
 // rates are the decorators after a bar: bytes moved and in all, percentage, average speed
-// since the bar began, and the time left at that speed.
-func rates() []decor.Decorator {
-	return []decor.Decorator{
+// since the bar began, and the time left at that speed; with blank set, nothing once the
+// bar is complete.
+func rates(blank bool) []decor.Decorator {
+	ds := []decor.Decorator{
 		decor.Counters(decor.SizeB1024(0), "% .1f / % .1f", decor.WCSyncWidth),
 		decor.Percentage(decor.WCSyncSpace),
 		decor.AverageSpeed(decor.SizeB1024(0), "% .1f", decor.WCSyncSpace),
 		decor.Name("  ETA"),
 		decor.AverageETA(decor.ET_STYLE_GO, decor.WCSyncSpace),
 	}
+	if blank {
+		for i, d := range ds {
+			ds[i] = decor.OnComplete(d, "")
+		}
+	}
+	return ds
 }
 
-// Print writes line above the bars.
+// Print writes line above the bars. The line is drawn as a finished bar of its own, so it
+// moves up in turn with the bars finished before it: a summary printed after the last blob's
+// Done comes below that blob's line.
 func (t *Terminal) Print(line string) {
 	t.mu.Lock()
-	closed := t.closed
-	t.mu.Unlock()
-	if closed {
+	defer t.mu.Unlock()
+	if t.closed {
 		fmt.Fprintln(t.out, line)
 		return
 	}
-	if _, err := fmt.Fprintln(t.p, line); err != nil {
-		fmt.Fprintln(t.out, line) // the container ended under us
-	}
+	t.finished++
+	b := t.p.New(0, mpb.NopStyle(), mpb.PrependDecorators(decor.Name(line)), mpb.BarFillerTrim(),
+		mpb.BarPriority(-t.finished))
+	b.SetTotal(0, true)
 }
 
-// Close drops the bars still drawn and the total line and waits for the last redraw.
+// Close leaves the bars of unfinished blobs as they are, drops the total line and waits for
+// the last redraw.
 func (t *Terminal) Close() {
 	t.mu.Lock()
 	if t.closed {
@@ -174,7 +201,7 @@ func (t *Terminal) Close() {
 	}
 	t.closed = true
 	for b := range t.bars {
-		b.Abort(true)
+		b.Abort(false)
 	}
 	if t.total != nil {
 		t.total.Abort(true)
@@ -188,6 +215,15 @@ type termBar struct {
 	b    *mpb.Bar
 	d    ocispec.Descriptor
 	once sync.Once
+	verb atomic.Pointer[string] // set by Done
+}
+
+// line is the finished blob's status line.
+func (b *termBar) line() string {
+	if v := b.verb.Load(); v != nil {
+		return Line(*v, b.d)
+	}
+	return ""
 }
 
 func (b *termBar) Add(n int64) {
@@ -200,12 +236,10 @@ func (b *termBar) Add(n int64) {
 	}
 }
 
-// Done prints the blob's line above the bars, then fills its bar, which removes it.
+// Done completes the bar, which turns into the blob's status line.
 func (b *termBar) Done(verb string) {
 	b.once.Do(func() {
-		if verb != "" {
-			b.t.Print(Line(verb, b.d))
-		}
+		b.verb.Store(&verb)
 		b.t.mu.Lock()
 		defer b.t.mu.Unlock()
 		b.t.nDone.Add(1)
@@ -213,6 +247,8 @@ func (b *termBar) Done(verb string) {
 			b.t.total.IncrInt64(b.d.Size - b.b.Current()) // bytes the copy did not count
 		}
 		delete(b.t.bars, b.b)
-		b.b.SetTotal(-1, true)
+		b.t.finished++
+		b.b.SetPriority(-b.t.finished)
+		b.b.SetTotal(b.d.Size, true)
 	})
 }

@@ -12,12 +12,14 @@ import (
 	"github.com/vbauerster/mpb/v8"
 )
 
-// console is a terminal of 120 columns for mpb that keeps each drawn frame (the lines
-// printed above the bars since the last frame, then the bars) as text.
+// console is a terminal of 120 columns for mpb that keeps its screen as text: each flush
+// rewrites the rows the previous one said were live (the bars), as mpb's cursor-up-and-erase
+// does on a real terminal, and leaves the rows above (printed lines, finished bars) alone.
 type console struct {
 	mu     sync.Mutex
 	buf    bytes.Buffer
-	frames []string
+	screen []string
+	live   int
 	drawn  chan struct{}
 }
 
@@ -37,16 +39,33 @@ func (c *console) ReadFrom(r io.Reader) (int64, error) {
 
 func (c *console) IsTerminal() bool               { return true }
 func (c *console) GetTermSize() (int, int, error) { return 120, 40, nil }
-func (c *console) Flush(int) error {
+
+func (c *console) Flush(live int) error {
 	c.mu.Lock()
-	c.frames = append(c.frames, c.buf.String())
+	c.screen = c.screen[:len(c.screen)-c.live]
+	for _, l := range strings.SplitAfter(c.buf.String(), "\n") {
+		if l != "" {
+			c.screen = append(c.screen, strings.TrimRight(l, " \n"))
+		}
+	}
+	c.live = live
 	c.buf.Reset()
 	c.mu.Unlock()
-	c.drawn <- struct{}{}
+	select {
+	case c.drawn <- struct{}{}:
+	default:
+	}
 	return nil
 }
 
-// draw asks for a frame and returns it.
+// text is the screen as a person sees it, trailing spaces removed.
+func (c *console) text() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return strings.Join(c.screen, "\n")
+}
+
+// draw asks for a frame and returns the screen after it.
 func (c *console) draw(t *testing.T, refresh chan any) string {
 	t.Helper()
 	refresh <- time.Now()
@@ -55,14 +74,13 @@ func (c *console) draw(t *testing.T, refresh chan any) string {
 	case <-time.After(10 * time.Second): // a hang, not a speed check
 		t.Fatal("no frame drawn")
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.frames[len(c.frames)-1]
+	return c.text()
 }
 
 // TestTerminalBars: a blob in flight has a bar with bytes, percentage, speed and ETA; a blob
-// done leaves its status line above the bars; the total line sums the planned blobs; Close
-// removes the bars of blobs never finished and later lines go to the plain output.
+// done leaves its status line above the bars, in order with the lines printed; the total line sums the planned blobs; Close
+// removes the total line, leaves the bar of a blob never finished as it was, and later lines
+// go to the plain output.
 func TestTerminalBars(t *testing.T) {
 	c, refresh := newConsole(), make(chan any)
 	var after bytes.Buffer
@@ -75,40 +93,32 @@ func TestTerminalBars(t *testing.T) {
 	s := tr.Start("Uploading", small)
 	s.Add(1 << 10)
 	s.Done("Uploaded ")
+	tr.Print(Line("Exists   ", gone))
 
-	frame := c.draw(t, refresh)
+	c.draw(t, refresh)
+	screen := c.draw(t, refresh) // the finished bar has moved up
 	hex := func(title string) string { return blob(title, 0).Digest.Encoded()[:12] }
-	for _, re := range []string{
-		`(?m)^Uploaded  ` + hex("small.tif") + ` small\.tif$`,
-		`(?m)^Uploading ` + hex("big.tif") + ` big\.tif +\[=+>-+\] +1\.0 MiB / 4\.0 MiB +25 % +[\d.]+ [KMG]?i?B/s +ETA +\S+$`,
-		`(?m)^Total +1/2 blobs +\[=+>-+\] +1\.0 MiB / 4\.0 MiB +25 % +[\d.]+ [KMG]?i?B/s +ETA +\S+$`,
+	lines := strings.Split(screen, "\n")
+	for i, re := range []string{
+		`^Uploaded  ` + hex("small.tif") + ` small\.tif$`,
+		`^Exists    ` + hex("gone.tif") + ` gone\.tif$`,
+		`^Uploading ` + hex("big.tif") + ` big\.tif +\[=+>-+\] +1\.0 MiB / 4\.0 MiB +25 % +[\d.]+ [KMG]?i?B/s +ETA +\S+$`,
+		`^Total +1/2 blobs +\[=+>-+\] +1\.0 MiB / 4\.0 MiB +25 % +[\d.]+ [KMG]?i?B/s +ETA +\S+$`,
 	} {
-		if !regexp.MustCompile(re).MatchString(frame) {
-			t.Errorf("frame lacks %s:\n%s", re, frame)
+		if len(lines) != 4 || !regexp.MustCompile(re).MatchString(lines[i]) {
+			t.Errorf("line %d does not match %s; screen:\n%s", i+1, re, screen)
 		}
 	}
 
-	tr.Close() // big.tif never finished: its bar and the total go
-	if n := strings.Count(c.drawnText(), "Uploaded  "+hex("small.tif")); n != 1 {
-		t.Errorf("small.tif's line printed %d times", n)
-	}
-	if last := c.lastFrame(); strings.Contains(last, "[") {
-		t.Errorf("bars left after Close:\n%s", last)
+	tr.Close() // big.tif never finished: its bar stays as it was, the total goes
+	screen = c.text()
+	lines = strings.Split(screen, "\n")
+	if len(lines) != 3 || lines[0] != "Uploaded  "+hex("small.tif")+" small.tif" ||
+		!strings.HasPrefix(lines[2], "Uploading "+hex("big.tif")+" big.tif ") || !strings.Contains(lines[2], "1.0 MiB / 4.0 MiB") {
+		t.Errorf("screen after Close:\n%s", screen)
 	}
 	tr.Print("Pushed 1 blobs")
 	if after.String() != "Pushed 1 blobs\n" {
 		t.Errorf("line after Close: %q", after.String())
 	}
-}
-
-func (c *console) lastFrame() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.frames[len(c.frames)-1]
-}
-
-func (c *console) drawnText() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return strings.Join(c.frames, "")
 }

@@ -105,10 +105,14 @@ func runBlobFetch(ctx context.Context, stdio *IO, opts blobFetchOptions) error {
 		bars := progress.NewTerminal(f)
 		defer bars.Close()
 		bar := bars.Start("Downloading", desc)
-		defer bar.Done("")
 		body = progress.Reader(rc, bar.Add)
+		defer func() {
+			if err == nil {
+				bar.Done("Downloaded")
+			}
+		}()
 	}
-	if err := deliver(stdio.Out, opts.output, ref, desc, body); err != nil {
+	if err = deliver(stdio.Out, opts.output, ref, desc, body); err != nil {
 		return err
 	}
 	if opts.descriptor {
