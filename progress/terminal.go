@@ -5,6 +5,7 @@ import (
 	"io"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -40,6 +41,7 @@ type Terminal struct {
 	// read by the total line's label while mpb draws, which must never wait for mu (mpb's
 	// calls made under mu would wait for the drawing in turn)
 	nDone, nBlobs atomic.Int64
+	first         atomic.Int64 // when the first byte of any blob moved (Unix nanoseconds)
 }
 
 // NewTerminal returns a Terminal drawing on w, a terminal, with mpb's options (tests pass
@@ -82,7 +84,7 @@ func (t *Terminal) Start(verb string, d ocispec.Descriptor) Bar {
 			}
 			return running
 		}, decor.WCSyncSpaceR)),
-		mpb.AppendDecorators(rates(true)...),
+		mpb.AppendDecorators(rates(&tb.first, true)...),
 		mpb.BarFillerClearOnComplete(),
 	)
 	tb.b.SetTotal(d.Size, false)
@@ -145,7 +147,7 @@ func (t *Terminal) showTotal() {
 	// built with total 0, the line never completes by itself as blobs are added to it
 	t.total = t.p.New(0, barStyle(),
 		mpb.PrependDecorators(label),
-		mpb.AppendDecorators(rates(false)...),
+		mpb.AppendDecorators(rates(&t.first, false)...),
 		mpb.BarPriority(1<<30), // always the last line
 		mpb.BarNoPop(),         // and gone at the end
 	)
@@ -156,16 +158,38 @@ func barStyle() mpb.BarFillerBuilder {
 	return mpb.BarStyle().Lbound("[").Filler("=").Tip(">").Padding("-").Rbound("]")
 }
 
-// rates are the decorators after a bar: bytes moved and in all, percentage, average speed
-// since the bar began, and the time left at that speed; with blank set, nothing once the
-// bar is complete.
-func rates(blank bool) []decor.Decorator {
+// rates are the decorators after a bar: bytes moved and in all, percentage, and the average
+// speed since the first byte moved (at *first, Unix nanoseconds) with the time left at that
+// speed ("-" until bytes move: a blob may wait its turn); with blank set, nothing once the bar
+// is complete.
+func rates(first *atomic.Int64, blank bool) []decor.Decorator {
+	speed := func(s decor.Statistics) (float64, bool) {
+		t0 := first.Load()
+		el := time.Since(time.Unix(0, t0)).Seconds()
+		if t0 == 0 || s.Current == 0 || el <= 0 {
+			return 0, false
+		}
+		return float64(s.Current) / el, true
+	}
 	ds := []decor.Decorator{
 		decor.Counters(decor.SizeB1024(0), "% .1f / % .1f", decor.WCSyncWidth),
 		decor.Percentage(decor.WCSyncSpace),
-		decor.AverageSpeed(decor.SizeB1024(0), "% .1f", decor.WCSyncSpace),
+		decor.Any(func(s decor.Statistics) string {
+			v, ok := speed(s)
+			if !ok {
+				return "-"
+			}
+			return fmt.Sprintf("% .1f/s", decor.SizeB1024(int64(v)))
+		}, decor.WCSyncSpace),
 		decor.Name("  ETA"),
-		decor.AverageETA(decor.ET_STYLE_GO, decor.WCSyncSpace),
+		decor.Any(func(s decor.Statistics) string {
+			v, ok := speed(s)
+			if !ok {
+				return "-"
+			}
+			left := time.Duration(float64(max(s.Total-s.Current, 0)) / v * float64(time.Second))
+			return left.Round(time.Second).String()
+		}, decor.WCSyncSpace),
 	}
 	if blank {
 		for i, d := range ds {
@@ -211,11 +235,12 @@ func (t *Terminal) Close() {
 }
 
 type termBar struct {
-	t    *Terminal
-	b    *mpb.Bar
-	d    ocispec.Descriptor
-	once sync.Once
-	verb atomic.Pointer[string] // set by Done
+	t     *Terminal
+	b     *mpb.Bar
+	d     ocispec.Descriptor
+	once  sync.Once
+	verb  atomic.Pointer[string] // set by Done
+	first atomic.Int64           // when its first byte moved (Unix nanoseconds)
 }
 
 // line is the finished blob's status line.
@@ -227,6 +252,9 @@ func (b *termBar) line() string {
 }
 
 func (b *termBar) Add(n int64) {
+	now := time.Now().UnixNano()
+	b.first.CompareAndSwap(0, now)
+	b.t.first.CompareAndSwap(0, now)
 	b.b.IncrInt64(n)
 	b.t.mu.Lock()
 	total := b.t.total

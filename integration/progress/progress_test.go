@@ -120,7 +120,7 @@ const size = `[\d.]+ (b|[KMGT]iB)`
 // anyBar matches the bar of any blob under verb, or the total line.
 func anyBar(verb string) *regexp.Regexp {
 	return regexp.MustCompile(`^(` + verb + ` [0-9a-f]{12} \S+|Total +\d+/\d+ blobs) +\[[=>-]+\] +` + size + ` / ` + size +
-		` +\d+ % +` + size + `/s +ETA +\S+$`)
+		` +\d+ % +(` + size + `/s|-) +ETA +\S+$`)
 }
 
 // checkScreen fails unless every line of a screen taken mid-transfer is the status line of
