@@ -33,6 +33,7 @@ type Terminal struct {
 	total   *mpb.Bar
 	sizes   map[digest.Digest]int64 // every blob of the total line
 	started map[digest.Digest]bool
+	done    map[digest.Digest]bool // finished blobs (a digest under two titles counts once)
 	bars    map[*mpb.Bar]bool // bars drawn
 	// finished counts the blobs done and lines printed: the n-th gets priority -n, so that
 	// finished rows keep their order when mpb moves them up (of the rows finished within one
@@ -49,7 +50,7 @@ type Terminal struct {
 func NewTerminal(w io.Writer, opts ...mpb.ContainerOption) *Terminal {
 	opts = append([]mpb.ContainerOption{mpb.WithOutput(w), mpb.WithWidth(40), mpb.PopCompletedMode()}, opts...)
 	return &Terminal{p: mpb.New(opts...), out: w, sizes: map[digest.Digest]int64{},
-		started: map[digest.Digest]bool{}, bars: map[*mpb.Bar]bool{}}
+		started: map[digest.Digest]bool{}, done: map[digest.Digest]bool{}, bars: map[*mpb.Bar]bool{}}
 }
 
 // maxTitle is the most of a title a bar shows (its end, after "…"), so the bar keeps its room.
@@ -270,7 +271,14 @@ func (b *termBar) Done(verb string) {
 		b.verb.Store(&verb)
 		b.t.mu.Lock()
 		defer b.t.mu.Unlock()
-		b.t.nDone.Add(1)
+		if b.t.closed {
+			fmt.Fprintln(b.t.out, Line(verb, b.d))
+			return
+		}
+		if !b.t.done[b.d.Digest] {
+			b.t.done[b.d.Digest] = true
+			b.t.nDone.Add(1)
+		}
 		if b.t.total != nil {
 			b.t.total.IncrInt64(b.d.Size - b.b.Current()) // bytes the copy did not count
 		}
