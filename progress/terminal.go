@@ -34,7 +34,7 @@ type Terminal struct {
 	sizes   map[digest.Digest]int64 // every blob of the total line
 	started map[digest.Digest]bool
 	done    map[digest.Digest]bool // finished blobs (a digest under two titles counts once)
-	bars    map[*mpb.Bar]bool // bars drawn
+	bars    map[*mpb.Bar]bool      // bars drawn
 	// finished counts the blobs done and lines printed: the n-th gets priority -n, so that
 	// finished rows keep their order when mpb moves them up (of the rows finished within one
 	// redraw, mpb moves the one of highest priority first)

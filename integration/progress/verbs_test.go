@@ -50,7 +50,7 @@ func TestVerbsBarsOnTerminal(t *testing.T) {
 			saveArtifact(t, c.name+"-tty-mid.txt", mid)
 			end := p.exited()
 			saveArtifact(t, c.name+"-tty-end.txt", end)
-			if regexp.MustCompile(`\[[=>-]+\]|(?m)^(Total|`+c.start+`) `).MatchString(end) {
+			if regexp.MustCompile(`\[[=>-]+\]|(?m)^(Total|` + c.start + `) `).MatchString(end) {
 				t.Errorf("bars left at the end:\n%s", end)
 			}
 
