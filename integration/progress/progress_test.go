@@ -181,7 +181,8 @@ func TestPushAndPullBarsOnTerminal(t *testing.T) {
 }
 
 // TestPlainLinesOffTerminal: in a terminal with --no-tty, with stdout piped, and with no
-// terminal at all, a push prints the plain status lines, every one, nothing else.
+// terminal at all, a push prints the plain status lines, every one, nothing else; with
+// --format json in a terminal, the JSON model alone.
 func TestPlainLinesOffTerminal(t *testing.T) {
 	w := newWorld(t)
 	for _, c := range []struct{ name, repo, extra, pipe string }{
@@ -194,6 +195,14 @@ func TestPlainLinesOffTerminal(t *testing.T) {
 		status, tail := w.pushLines(ref, manifestDigest(t, screen), true)
 		checkLines(t, c.name, screen, status, tail)
 	}
+	// --format json in a terminal: the model alone, as before (no bars, no status lines)
+	screen := startPane(t, w.dir, w.push(w.fast+"/eo/json:v1", " --format json")).exited()
+	saveArtifact(t, "push-json.txt", screen)
+	if !strings.HasPrefix(screen, "{") || !strings.HasSuffix(screen, "}") || !strings.Contains(screen, `"mediaType": "`+manifestMT+`"`) ||
+		strings.Contains(screen, "Upload") || regexp.MustCompile(`\[[=>-]+\]`).MatchString(screen) {
+		t.Errorf("push --format json in a terminal:\n%s", screen)
+	}
+
 	ref := w.fast + "/eo/plain:v1"
 	out := testpeer.Run(t, w.dir, w.eopack, "push", "--reproducible", ref, "big.bin", "small.txt")
 	status, tail := w.pushLines(ref, manifestDigest(t, out), true)

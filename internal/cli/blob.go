@@ -108,7 +108,7 @@ func runBlobFetch(ctx context.Context, stdio *IO, opts blobFetchOptions) error {
 		body = progress.Reader(rc, bar.Add)
 		defer func() {
 			if err == nil {
-				bar.Done("Downloaded")
+				bar.Done("Downloaded ")
 			}
 		}()
 	}
