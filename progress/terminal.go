@@ -3,6 +3,7 @@ package progress
 import (
 	"fmt"
 	"io"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -11,6 +12,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
+	"golang.org/x/term"
 )
 
 // Terminal draws one bar per blob in flight and a total line below them, redrawn in place
@@ -25,8 +27,9 @@ import (
 // lines Plain prints, but for the start lines, which the bars stood for. A blob that never
 // finishes (the transfer failed) keeps its bar as it last was.
 type Terminal struct {
-	p   *mpb.Progress
-	out io.Writer // where lines go once closed
+	p    *mpb.Progress
+	out  io.Writer  // where lines go once closed
+	cols func() int // the terminal's width; 0 when unknown
 
 	mu      sync.Mutex
 	closed  bool
@@ -49,8 +52,33 @@ type Terminal struct {
 // mpb.WithConsoleWriter and mpb.WithManualRefresh). Lines printed after Close go to w too.
 func NewTerminal(w io.Writer, opts ...mpb.ContainerOption) *Terminal {
 	opts = append([]mpb.ContainerOption{mpb.WithOutput(w), mpb.WithWidth(40), mpb.PopCompletedMode()}, opts...)
-	return &Terminal{p: mpb.New(opts...), out: w, sizes: map[digest.Digest]int64{},
+	t := &Terminal{p: mpb.New(opts...), out: w, cols: func() int { return 0 }, sizes: map[digest.Digest]int64{},
 		started: map[digest.Digest]bool{}, done: map[digest.Digest]bool{}, bars: map[*mpb.Bar]bool{}}
+	if f, ok := w.(*os.File); ok {
+		t.cols = func() int {
+			w, _, err := term.GetSize(int(f.Fd()))
+			if err != nil {
+				return 0
+			}
+			return w
+		}
+	}
+	return t
+}
+
+// wrap cuts line into rows of at most cols characters, as the terminal wraps a line it is
+// given (mpb would cut a row short instead); cols 0 leaves it whole.
+func wrap(line string, cols int) []string {
+	r := []rune(line)
+	if cols <= 0 || len(r) <= cols {
+		return []string{line}
+	}
+	var rows []string
+	for len(r) > cols {
+		rows = append(rows, string(r[:cols]))
+		r = r[cols:]
+	}
+	return append(rows, string(r))
 }
 
 // maxTitle is the most of a title a bar shows (its end, after "…"), so the bar keeps its room.
@@ -210,10 +238,17 @@ func (t *Terminal) Print(line string) {
 		fmt.Fprintln(t.out, line)
 		return
 	}
-	t.finished++
-	b := t.p.New(0, mpb.NopStyle(), mpb.PrependDecorators(decor.Name(line)), mpb.BarFillerTrim(),
-		mpb.BarPriority(-t.finished))
-	b.SetTotal(0, true)
+	t.printRows(wrap(line, t.cols()))
+}
+
+// printRows draws each row as a finished bar, next in order. Call with mu held.
+func (t *Terminal) printRows(rows []string) {
+	for _, row := range rows {
+		t.finished++
+		b := t.p.New(0, mpb.NopStyle(), mpb.PrependDecorators(decor.Name(row)), mpb.BarFillerTrim(),
+			mpb.BarPriority(-t.finished))
+		b.SetTotal(0, true)
+	}
 }
 
 // Close leaves the bars of unfinished blobs as they are, drops the total line and waits for
@@ -240,14 +275,15 @@ type termBar struct {
 	b     *mpb.Bar
 	d     ocispec.Descriptor
 	once  sync.Once
-	verb  atomic.Pointer[string] // set by Done
+	row   atomic.Pointer[string] // the first row of its status line, set by Done
 	first atomic.Int64           // when its first byte moved (Unix nanoseconds)
 }
 
-// line is the finished blob's status line.
+// line is the finished blob's status line (its first row, when it is wider than the
+// terminal: Done prints the others).
 func (b *termBar) line() string {
-	if v := b.verb.Load(); v != nil {
-		return Line(*v, b.d)
+	if v := b.row.Load(); v != nil {
+		return *v
 	}
 	return ""
 }
@@ -268,13 +304,15 @@ func (b *termBar) Add(n int64) {
 // Done completes the bar, which turns into the blob's status line.
 func (b *termBar) Done(verb string) {
 	b.once.Do(func() {
-		b.verb.Store(&verb)
 		b.t.mu.Lock()
 		defer b.t.mu.Unlock()
 		if b.t.closed {
 			fmt.Fprintln(b.t.out, Line(verb, b.d))
 			return
 		}
+		// the bar's row keeps one column for the space mpb puts after its label
+		rows := wrap(Line(verb, b.d), b.t.cols()-1)
+		b.row.Store(&rows[0])
 		if !b.t.done[b.d.Digest] {
 			b.t.done[b.d.Digest] = true
 			b.t.nDone.Add(1)
@@ -286,5 +324,6 @@ func (b *termBar) Done(verb string) {
 		b.t.finished++
 		b.b.SetPriority(-b.t.finished)
 		b.b.SetTotal(b.d.Size, true)
+		b.t.printRows(rows[1:]) // after the bar's own row, which is complete by now
 	})
 }

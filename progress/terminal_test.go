@@ -122,3 +122,30 @@ func TestTerminalBars(t *testing.T) {
 		t.Errorf("line after Close: %q", after.String())
 	}
 }
+
+// TestTerminalWrapsLongLines: a line or a finished blob's status line wider than the
+// terminal is wrapped onto the next rows, as the terminal wraps plain output, not cut short.
+func TestTerminalWrapsLongLines(t *testing.T) {
+	c, refresh := newConsole(), make(chan any)
+	tr := NewTerminal(io.Discard, mpb.WithConsoleWriter(c), mpb.WithManualRefresh(refresh))
+	tr.cols = func() int { return 120 }
+	title := "S2B_MSIL2A_20241130T101319_N0511_R022_T33UUP_20241130T122734.SAFE/GRANULE/L2A_T33UUP_A040298_20241130T101647/IMG_DATA/R10m/T33UUP_B04_10m.jp2"
+	d := blob(title, 10)
+	b := tr.Start("Uploading", d)
+	b.Add(5)
+	c.draw(t, refresh)
+	b.Done("Uploaded ")
+	long := "Found 1 tag(s) in " + strings.Repeat("registry.example/eo/", 13) + ": v1"
+	tr.Print(long)
+	c.draw(t, refresh)
+	c.draw(t, refresh)
+	tr.Close()
+
+	want := append(wrap(Line("Uploaded ", d), 119), wrap(long, 120)...)
+	if len(want) != 5 {
+		t.Fatalf("the test's lines should wrap to 2 and 3 rows: %q", want)
+	}
+	if got := c.text(); got != strings.Join(want, "\n") {
+		t.Errorf("screen:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
+	}
+}
