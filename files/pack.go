@@ -69,7 +69,7 @@ type PackOptions struct {
 	TempDir string
 	// Digest, when set, gives the digest of a regular file instead of HashFileCached (a push
 	// may compute it while uploading the file, reading it once).
-	Digest func(p string, mediaType string) (digest.Digest, int64, error)
+	Digest func(p, title, mediaType string) (digest.Digest, int64, error)
 }
 
 // Pack describes the file or folder at p as a layer named title (default: p cleaned,
@@ -94,11 +94,11 @@ func Pack(ctx context.Context, p, title, mediaType string, o PackOptions) (*Blob
 	if mediaType == "" {
 		mediaType = MediaTypeFile
 	}
-	hash := func(p, _ string) (digest.Digest, int64, error) { return HashFileCached(p) }
+	hash := func(p, _, _ string) (digest.Digest, int64, error) { return HashFileCached(p) }
 	if o.Digest != nil {
 		hash = o.Digest
 	}
-	d, n, err := hash(p, mediaType)
+	d, n, err := hash(p, title, mediaType)
 	if err != nil {
 		return nil, err
 	}

@@ -34,7 +34,7 @@ type Options struct {
 
 	Debug    bool      // log HTTP requests and responses (credentials redacted)
 	DebugLog io.Writer // where Debug logs go; nil = os.Stderr
-	NoTTY    bool      // accepted as ORAS's --no-tty; eopack prints no progress bars
+	NoTTY    bool      // ORAS's --no-tty: plain status lines, no progress bars, even on a terminal
 
 	// DistributionSpec picks how referrers are listed and pushed: SpecReferrersAPI,
 	// SpecReferrersTag, or "" / "unknown" to detect (oras-go's default).
@@ -111,7 +111,7 @@ func AddSharedFlags(fs *pflag.FlagSet, opts ...*Options) {
 		noTTY.to = append(noTTY.to, &o.NoTTY)
 	}
 	fs.VarPF(debug, "debug", "d", "print HTTP requests and responses to stderr, credentials redacted (implies --no-tty)").NoOptDefVal = "true"
-	fs.VarPF(noTTY, "no-tty", "", "[Preview] disable progress bars (eopack draws none: accepted, no effect)").NoOptDefVal = "true"
+	fs.VarPF(noTTY, "no-tty", "", "[Preview] do not show progress bars (drawn on stderr when stdout and stderr are terminals)").NoOptDefVal = "true"
 	if len(opts) > 1 {
 		base := &multiArray{}
 		for _, o := range opts {

@@ -11,6 +11,7 @@ import (
 	"oras.land/oras-go/v2/errdef"
 	orasremote "oras.land/oras-go/v2/registry/remote"
 
+	"github.com/eopack/eopack/progress"
 	"github.com/eopack/eopack/remote"
 )
 
@@ -25,6 +26,8 @@ type blobPusher struct {
 	src   content.Fetcher
 	dst   content.Pusher // the Uploader for a registry, else the destination itself
 	large chan struct{}  // slots for blobs of at least SmallBlobSize; nil: no bound
+	// progress says where to count a blob's bytes (Events.Progress); may be nil
+	progress func(ocispec.Descriptor) func(int64)
 }
 
 // newBlobPusher returns a pusher for src → dst; large > 0 bounds the large blobs in flight.
@@ -64,6 +67,11 @@ func (p *blobPusher) push(ctx context.Context, d ocispec.Descriptor) error {
 				io.Reader
 				io.ReaderAt
 			}{io.NewSectionReader(ra, 0, d.Size), ra}
+		}
+	}
+	if p.progress != nil {
+		if add := p.progress(d); add != nil {
+			r = progress.Reader(r, add) // keeps io.ReaderAt for the Uploader
 		}
 	}
 	if err := p.dst.Push(ctx, d, r); err != nil && !errors.Is(err, errdef.ErrAlreadyExists) {

@@ -113,6 +113,10 @@ type Events struct {
 	Done    func(ocispec.Descriptor) // sent
 	Skipped func(ocispec.Descriptor) // already there
 	Mounted func(ocispec.Descriptor) // mounted from another repository
+	// Progress, when set, is asked once per content blob sent, after Start, where to count
+	// its bytes as they are read from the source (nil: nowhere). Manifests, and blobs a
+	// registry mounts or oras-go copies, are not counted.
+	Progress func(ocispec.Descriptor) func(n int64)
 }
 
 // maxMetadataBytes bounds a manifest or index read whole during a copy.
@@ -150,6 +154,7 @@ func (o *Options) graphOptions(src content.ReadOnlyStorage, dst content.Storage)
 			large = o.Concurrency
 		}
 		blobs = newBlobPusher(src, dst, large, o.Upload)
+		blobs.progress = ev.Progress
 	}
 	sent := func(d ocispec.Descriptor) {
 		sending.done(d.Digest)
@@ -183,11 +188,8 @@ func (o *Options) graphOptions(src content.ReadOnlyStorage, dst content.Storage)
 			return nil
 		},
 		OnCopySkipped: func(_ context.Context, d ocispec.Descriptor) error {
-			if o.Uploaded[d.Digest] {
-				if ev.Start != nil {
-					ev.Start(d)
-				}
-				sent(d)
+			if o.Uploaded[d.Digest] { // its lines were shown as it was uploaded
+				st.count(d, false)
 				return nil
 			}
 			st.count(d, true)

@@ -65,12 +65,14 @@ func runAttach(ctx context.Context, stdio *IO, opts *attachOptions) error {
 	}
 	defer in.Cleanup()
 	in.Subject = &subject
-	p := newPrinter(stdio.Out, opts.format.structured())
+	p := newTransferPrinter(stdio, opts.format.structured(), opts.remote)
+	defer p.close()
 	root, manifest, stats, err := uploadArtifact(ctx, in, dst, ref.With(""), opts.reproducible, transfer.Options{Concurrency: opts.remote.Concurrency, SmallConcurrency: opts.remote.SmallConcurrency(), Upload: opts.upload.Options()}, p)
 	if err != nil {
 		return err
 	}
 	p.println(stats.Summary("Pushed"))
+	p.close()
 	if opts.exportManifest != "" {
 		if err := writeFileAtomic(opts.exportManifest, bytesReader(manifest), nil); err != nil {
 			return err

@@ -70,7 +70,8 @@ func runBackup(ctx context.Context, stdio *IO, opts *backupOptions) error {
 	if len(tags) == 0 {
 		return fmt.Errorf("%s has no tags to back up", repo)
 	}
-	p := newPrinter(stdio.Out, false)
+	p := newTransferPrinter(stdio, false, opts.remote)
+	defer p.close()
 	p.println(fmt.Sprintf("Found %d tag(s) in %s: %s", len(tags), repoName(repo), strings.Join(tags, ", ")))
 
 	asTar := strings.HasSuffix(opts.output, ".tar")
@@ -94,6 +95,7 @@ func runBackup(ctx context.Context, stdio *IO, opts *backupOptions) error {
 		}
 		p.println(fmt.Sprintf("Pulled tag %s with %d referrer(s)", tag, n))
 	}
+	p.close()
 	if asTar {
 		p.println("Exporting to " + opts.output)
 		size, err := backup.WriteTar(dir, opts.output)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/eopack/eopack/files"
 	eoremote "github.com/eopack/eopack/remote"
+	"github.com/eopack/eopack/progress"
 	"github.com/eopack/eopack/target"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -105,7 +106,20 @@ func runBlobFetch(ctx context.Context, stdio *IO, opts blobFetchOptions) error {
 	if desc.Digest.String() != ref.Reference {
 		return fmt.Errorf("%s: registry answered with digest %s", ref, desc.Digest)
 	}
-	if err := deliver(stdio.Out, opts.output, ref, desc, rc); err != nil {
+	var body io.Reader = rc
+	if f, ok := stdio.terminal(opts.remote); ok && opts.output != "-" && !opts.descriptor {
+		// a bar on a terminal only: off it, blob fetch prints nothing
+		bars := progress.NewTerminal(f)
+		defer bars.Close()
+		bar := bars.Start("Downloading", desc)
+		body = progress.Reader(rc, bar.Add)
+		defer func() {
+			if err == nil {
+				bar.Done("Downloaded ")
+			}
+		}()
+	}
+	if err = deliver(stdio.Out, opts.output, ref, desc, body); err != nil {
 		return err
 	}
 	if opts.descriptor {

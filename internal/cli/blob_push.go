@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"oras.land/oras-go/v2/content"
 
+	"github.com/eopack/eopack/progress"
 	"github.com/eopack/eopack/remote"
 	"github.com/eopack/eopack/target"
 )
@@ -101,23 +102,22 @@ func runBlobPush(ctx context.Context, stdio *IO, opts blobPushOptions) error {
 		dst = repo.Blobs()
 		push = remote.NewUploader(repo, opts.upload.Options())
 	}
-	status := stdio.Out
-	if opts.descriptor {
-		status = io.Discard
-	}
+	p := newTransferPrinter(stdio, opts.descriptor, opts.remote)
+	defer p.close()
 	exists, err := dst.Exists(ctx, desc)
 	if err != nil {
 		return target.Explain(err, ref)
 	}
 	if exists {
-		statusLine(status, "Exists", desc)
+		p.status("Exists", desc)
 	} else {
-		statusLine(status, "Uploading", desc)
-		if err := push.Push(ctx, desc, r); err != nil {
+		bar := p.t.Start("Uploading", desc)
+		if err := push.Push(ctx, desc, progress.Reader(r, bar.Add)); err != nil {
 			return fmt.Errorf("pushing %s: %w", opts.file, target.Explain(err, ref))
 		}
-		statusLine(status, "Uploaded", desc)
+		bar.Done("Uploaded")
 	}
+	p.close()
 	if opts.descriptor {
 		return writeJSON(stdio.Out, desc, opts.pretty)
 	}

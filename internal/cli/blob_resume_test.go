@@ -75,9 +75,10 @@ func TestBlobFetchResumes(t *testing.T) {
 	if got, _ := os.ReadFile(out); !bytes.Equal(got, data) {
 		t.Fatalf("fetched %d bytes, want the %d pushed", len(got), len(data))
 	}
-	// the first run got 8 MiB, less what was still in flight when it gave up
-	if n := asked.Load(); n < 12<<20 || n > 14<<20 {
-		t.Fatalf("second run asked for %d bytes, want the 12 MiB the first run could not get and little more", n)
+	// the first run got up to 8 MiB, less what was still in flight or not yet journaled when
+	// it gave up (how much depends on timing): the second run asks for the rest, not all
+	if n := asked.Load(); n < 12<<20 || n > int64(len(data))-1<<20 {
+		t.Fatalf("second run asked for %d bytes, want the 12 MiB the first run could not get and some of what it kept", n)
 	}
 	if entries, _ := os.ReadDir(filepath.Dir(out)); len(entries) != 1 {
 		t.Fatalf("folder holds %v, want B04.tif alone", entries)

@@ -123,7 +123,8 @@ func runCopy(ctx context.Context, stdio *IO, opts *copyOptions) error {
 	if err != nil {
 		return target.Explain(err, dstRef)
 	}
-	p := newPrinter(stdio.Out, opts.format.structured())
+	p := newTransferPrinter(stdio, opts.format.structured(), opts.from, opts.to)
+	defer p.close()
 	stats := &transfer.Stats{}
 	topts := transfer.Options{
 		Concurrency:      opts.concurrencyOptions.Concurrency,
@@ -153,6 +154,7 @@ func runCopy(ctx context.Context, stdio *IO, opts *copyOptions) error {
 		return err
 	}
 	p.println(stats.Summary("Copied"))
+	p.close()
 	if opts.format.structured() {
 		// ORAS's cp prints text only; eopack gives it push's model
 		return opts.format.write(stdio.Out, newPushModel(repoPath(dstRef), root, tags))

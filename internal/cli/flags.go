@@ -12,41 +12,51 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2"
 
+	"github.com/eopack/eopack/progress"
 	"github.com/eopack/eopack/target"
 )
 
-// printer writes ORAS-style status lines from concurrent transfers; with quiet set (e.g.
-// --format json or go-template) nothing is printed.
+// printer writes ORAS-style status lines from concurrent transfers through a progress
+// tracker: plain lines, or, on a terminal, bars with the lines above them (progress.go). With
+// quiet set (e.g. --format json or go-template) nothing is printed.
 type printer struct {
-	mu    sync.Mutex
-	w     io.Writer
-	quiet bool
+	t   progress.Tracker
+	out io.Writer // stdout, where lines go once the bars are closed
 }
 
-func newPrinter(w io.Writer, quiet bool) *printer { return &printer{w: w, quiet: quiet} }
-
-func (p *printer) status(verb string, d ocispec.Descriptor) {
-	if p.quiet {
-		return
+// newPrinter prints plain lines to w.
+func newPrinter(w io.Writer, quiet bool) *printer {
+	if quiet {
+		w = io.Discard
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	statusLine(p.w, verb, d)
+	return &printer{t: progress.NewPlain(w), out: w}
 }
 
-func (p *printer) println(a ...any) {
-	if p.quiet {
+func (p *printer) status(verb string, d ocispec.Descriptor) { p.t.Print(progress.Line(verb, d)) }
+
+func (p *printer) println(a ...any) { p.t.Print(strings.TrimSuffix(fmt.Sprintln(a...), "\n")) }
+
+// warn prints line to stderr, above the bars on a terminal (which is stderr then).
+func (p *printer) warn(stderr io.Writer, line string) {
+	if _, bars := p.t.(*progress.Terminal); bars {
+		p.t.Print(line)
 		return
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	fmt.Fprintln(p.w, a...)
+	fmt.Fprintln(stderr, line)
+}
+
+// close ends the bars, if any: call it once the transfers are over, before writing to stdout
+// past the printer. Later lines are plain, on stdout.
+func (p *printer) close() {
+	if _, bars := p.t.(*progress.Terminal); bars {
+		p.t.Close()
+		p.t = progress.NewPlain(p.out)
+	}
 }
 
 // checkFormat validates --format of the verbs that print text or json only (inspect, manifest

@@ -17,6 +17,8 @@ import (
 	"strings"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/eopack/eopack/progress"
 )
 
 // writeJSON writes v compact with no newline (ORAS's default) or indented with a newline.
@@ -73,15 +75,7 @@ type fetchedJSON struct {
 
 // statusLine prints ORAS's transfer status: "Uploading 5891b5b522d5 a.txt".
 func statusLine(w io.Writer, verb string, d ocispec.Descriptor) {
-	name := d.Annotations[ocispec.AnnotationTitle]
-	if name == "" {
-		name = d.MediaType
-	}
-	hex := d.Digest.Encoded()
-	if len(hex) > 12 {
-		hex = hex[:12]
-	}
-	fmt.Fprintf(w, "%-9s %s %s\n", verb, hex, name)
+	fmt.Fprintln(w, progress.Line(verb, d))
 }
 
 // confirm asks prompt on out and reads one line from in; only "y" or "yes" confirm.

@@ -95,12 +95,16 @@ func runMirror(ctx context.Context, stdio *IO, opts *mirrorOptions) error {
 		return usageError{err}
 	}
 	p := newPrinter(stdio.Out, false)
+	if !opts.dryRun {
+		p = newTransferPrinter(stdio, false, opts.from, opts.to)
+	}
+	defer p.close()
 	mo := mirror.Options{
 		Filter:      filter,
 		Concurrency: opts.concurrencyOptions.Concurrency,
 		DryRun:      opts.dryRun,
 		Upload:      remote.UploadOptions{State: remote.DefaultUploadState()},
-		Warn:        func(s string) { fmt.Fprintln(stdio.Err, "Warning:", s) },
+		Warn:        func(s string) { p.warn(stdio.Err, "Warning: "+s) },
 	}
 	if !opts.dryRun {
 		mo.Events = func(string) transfer.Events {
@@ -113,6 +117,7 @@ func runMirror(ctx context.Context, stdio *IO, opts *mirrorOptions) error {
 		}
 	}
 	rep, err := mirror.Run(ctx, mirror.Side{Ref: src, Options: opts.from}, mirror.Side{Ref: dst, Options: opts.to}, mo)
+	p.close()
 	if err != nil {
 		return err
 	}

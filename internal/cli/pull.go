@@ -147,7 +147,9 @@ func runPull(ctx context.Context, stdio *IO, opts *pullOptions) error {
 		return err
 	}
 	defer w.Close()
-	p := newPrinter(stdio.Out, opts.format.structured())
+	p := newTransferPrinter(stdio, opts.format.structured(), opts.remote)
+	defer p.close()
+	p.t.Plan(layers...)
 	stats := &transfer.Stats{}
 	g, gctx := errgroup.WithContext(ctx)
 	conc := opts.remote.Concurrency
@@ -178,25 +180,26 @@ func runPull(ctx context.Context, stdio *IO, opts *pullOptions) error {
 			} else if ok {
 				stats.Skipped.Add(1)
 				stats.SkippedBytes.Add(l.Size)
+				p.t.Unplan(l)
 				p.status("Exists     ", l)
 				return nil
 			}
+			verb := "Downloading"
 			if fw.Resumable(fl) > 0 {
-				p.status("Resuming   ", l) // an interrupted run left part of it
-			} else {
-				p.status("Downloading", l)
+				verb = "Resuming   " // an interrupted run left part of it
 			}
+			bar := p.t.Start(verb, l)
 			rc, err := fetcher.Fetch(gctx, l)
 			if err != nil {
 				return target.Explain(err, ref)
 			}
 			defer rc.Close()
-			if err := fw.Write(gctx, fl, rc); err != nil {
+			if err := fw.Write(gctx, fl, countBody(rc, l.Size, bar.Add)); err != nil {
 				return fmt.Errorf("%s: %w", ref, target.Explain(err, ref))
 			}
 			stats.Sent.Add(1)
 			stats.SentBytes.Add(l.Size)
-			p.status("Downloaded ", l)
+			bar.Done("Downloaded ")
 			return nil
 		})
 	}
@@ -209,6 +212,7 @@ func runPull(ctx context.Context, stdio *IO, opts *pullOptions) error {
 		}
 	}
 	p.println(stats.Summary("Downloaded"))
+	p.close()
 	if opts.format.structured() {
 		m, err := newPullModel(repoPath(ref), mdesc, opts.output, opts.extras.listed(layers))
 		if err != nil {

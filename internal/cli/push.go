@@ -132,6 +132,8 @@ func runPush(ctx context.Context, stdio *IO, opts *pushOptions) error {
 		return err
 	}
 
+	p := newTransferPrinter(stdio, opts.format.structured(), opts.remote)
+	defer p.close()
 	var dst oras.Target
 	if !ref.Layout {
 		t, err := opts.open(ctx, ref)
@@ -139,7 +141,7 @@ func runPush(ctx context.Context, stdio *IO, opts *pushOptions) error {
 			return err
 		}
 		if repo, ok := asRepository(t); ok {
-			opts.cold = newColdUploads(ctx, repo, opts.upload.Options())
+			opts.cold = newColdUploads(ctx, repo, opts.upload.Options(), p.t)
 		}
 		dst = t
 	}
@@ -173,7 +175,6 @@ func runPush(ctx context.Context, stdio *IO, opts *pushOptions) error {
 			return err
 		}
 	}
-	p := newPrinter(stdio.Out, opts.format.structured())
 	mdesc, manifest, stats, err := uploadArtifact(ctx, in, dst, ref, opts.reproducible, transfer.Options{Concurrency: opts.remote.Concurrency, SmallConcurrency: opts.remote.SmallConcurrency(), Force: opts.force, Upload: opts.upload.Options(), Uploaded: opts.cold.uploaded()}, p)
 	if err != nil {
 		return err
@@ -187,6 +188,7 @@ func runPush(ctx context.Context, stdio *IO, opts *pushOptions) error {
 		return err
 	}
 	p.println(stats.Summary("Pushed"))
+	p.close()
 	if opts.format.structured() {
 		if err := opts.format.write(stdio.Out, newPushModel(repoPath(ref), mdesc, tags)); err != nil {
 			return err
@@ -254,6 +256,7 @@ func uploadArtifact(ctx context.Context, in *pushInputs, dst oras.Target, ref ta
 		tag = ref.Reference
 	}
 	blobs := append([]ocispec.Descriptor{cfg}, in.Layers...)
+	p.t.Plan(blobs...)
 	if err := transfer.CopyRoot(ctx, src, mdesc, dst, tag, topts); err != nil {
 		return ocispec.Descriptor{}, nil, nil, explainCopy(err, ref)
 	}

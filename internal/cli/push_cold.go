@@ -3,13 +3,16 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"sync"
 
 	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	orasremote "oras.land/oras-go/v2/registry/remote"
 
 	"github.com/eopack/eopack/files"
+	"github.com/eopack/eopack/progress"
 	"github.com/eopack/eopack/remote"
 )
 
@@ -22,18 +25,19 @@ import (
 type coldUploads struct {
 	ctx context.Context
 	up  *remote.Uploader
+	t   progress.Tracker // shows the upload: a bar, then its status line
 
 	mu   sync.Mutex
 	sent map[digest.Digest]bool
 }
 
-func newColdUploads(ctx context.Context, repo *orasremote.Repository, o remote.UploadOptions) *coldUploads {
-	return &coldUploads{ctx: ctx, up: remote.NewUploader(repo, o), sent: map[digest.Digest]bool{}}
+func newColdUploads(ctx context.Context, repo *orasremote.Repository, o remote.UploadOptions, t progress.Tracker) *coldUploads {
+	return &coldUploads{ctx: ctx, up: remote.NewUploader(repo, o), t: t, sent: map[digest.Digest]bool{}}
 }
 
 // digest is files.PackOptions.Digest: the file's digest, from the cache, by hashing it
 // (small files), or by uploading it (large ones).
-func (c *coldUploads) digest(p, mediaType string) (digest.Digest, int64, error) {
+func (c *coldUploads) digest(p, title, mediaType string) (digest.Digest, int64, error) {
 	if d, n, ok := files.CachedDigest(p); ok {
 		return d, n, nil
 	}
@@ -46,10 +50,15 @@ func (c *coldUploads) digest(p, mediaType string) (digest.Digest, int64, error) 
 		return "", 0, err
 	}
 	defer f.Close()
-	d, err := c.up.PushHashing(c.ctx, mediaType, fi.Size(), f, files.FileIdentity(p))
+	desc := ocispec.Descriptor{MediaType: mediaType, Size: fi.Size(), Annotations: map[string]string{ocispec.AnnotationTitle: title}}
+	bar := c.t.Start("Uploading", desc) // no digest yet: it is computed on the way
+	d, err := c.up.PushHashing(c.ctx, mediaType, fi.Size(), progress.Reader(f, bar.Add).(io.ReaderAt), files.FileIdentity(p))
 	if err != nil {
 		return "", 0, fmt.Errorf("uploading %s: %w", p, err)
 	}
+	desc.Digest = d
+	progress.Resolve(bar, desc)
+	bar.Done("Uploaded ")
 	files.RememberDigest(p, fi, d)
 	c.mu.Lock()
 	c.sent[d] = true

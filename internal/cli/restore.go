@@ -69,7 +69,8 @@ func runRestore(ctx context.Context, stdio *IO, opts *restoreOptions) error {
 	if err != nil {
 		return target.Explain(err, in)
 	}
-	p := newPrinter(stdio.Out, false)
+	p := newTransferPrinter(stdio, false, opts.remote)
+	defer p.close()
 	if strings.HasSuffix(opts.input, ".tar") {
 		if fi, err := os.Stat(opts.input); err == nil {
 			p.println(fmt.Sprintf("Loaded backup archive: %s (%s)", opts.input, tarSize(fi.Size())))
@@ -114,6 +115,7 @@ func runRestore(ctx context.Context, stdio *IO, opts *restoreOptions) error {
 		}
 		p.println(fmt.Sprintf("Pushed tag %s with %d referrer(s)", tag, n))
 	}
+	p.close()
 	p.println(fmt.Sprintf("Successfully restored %d tag(s) to %q in %s", len(tags), repoName(repo), elapsed(start)))
 	return nil
 }
