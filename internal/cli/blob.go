@@ -9,8 +9,8 @@ import (
 	"path/filepath"
 
 	"github.com/eopack/eopack/files"
-	eoremote "github.com/eopack/eopack/remote"
 	"github.com/eopack/eopack/progress"
+	eoremote "github.com/eopack/eopack/remote"
 	"github.com/eopack/eopack/target"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
