@@ -154,8 +154,20 @@ func fetchBlobFile(ctx context.Context, stdio *IO, opts blobFetchOptions, ref ta
 		return target.Explain(err, ref)
 	}
 	defer rc.Close()
-	if err := w.Write(ctx, titled, rc); err != nil {
+	var body io.ReadCloser = rc
+	var bar progress.Bar
+	if f, ok := stdio.terminal(opts.remote); ok && !opts.descriptor {
+		// a bar on a terminal only: off it, blob fetch prints nothing
+		bars := progress.NewTerminal(f)
+		defer bars.Close()
+		bar = bars.Start("Downloading", titled)
+		body = countBody(rc, desc.Size, bar.Add)
+	}
+	if err := w.Write(ctx, titled, body); err != nil {
 		return fmt.Errorf("%s: %w", ref, target.Explain(err, ref))
+	}
+	if bar != nil {
+		bar.Done("Downloaded ")
 	}
 	if opts.descriptor {
 		return writeJSON(stdio.Out, desc, opts.pretty)
