@@ -173,17 +173,17 @@ func (v *Verifier) VerifyBundle(bundleJSON []byte, d digest.Digest) (*Statement,
 	return nil, "", explainVerifyError(lastErr)
 }
 
-// explainVerifyError turns the verifier's messages into one line that says what failed.
+// explainVerifyError turns the verifier's messages into one short line that says what failed.
 func explainVerifyError(err error) error {
 	if err == nil {
 		return nil
 	}
 	msg := err.Error()
 	switch {
-	case strings.Contains(msg, "digest") && strings.Contains(msg, "subject"):
-		return fmt.Errorf("the signed statement is about another artifact (%v)", err)
-	case strings.Contains(msg, "signature"), strings.Contains(msg, "verif"):
-		return fmt.Errorf("signature does not verify with the trusted key(s): %v", err)
+	case strings.Contains(msg, "could not verify envelope"), strings.Contains(msg, "invalid signature"):
+		return errors.New("signature does not verify with the trusted key(s)")
+	case strings.Contains(msg, "provided artifact digests do not match"):
+		return errors.New("the signed statement is about another artifact")
 	}
 	return err
 }

@@ -39,6 +39,8 @@ type copyOptions struct {
 	platforms          []string // ORAS's --platform, repeatable or comma-separated (cp_platform.go)
 	format             formatFlags
 	concurrencyOptions target.Options
+
+	verify verifyFlags // --verify with --key/--certificate/--policy (verify_before.go)
 }
 
 func newCopyCommand(stdio *IO) *cobra.Command {
@@ -78,11 +80,15 @@ The destination may be given as a second argument (ORAS) or with --to (the seed'
 	f.StringSliceVar(&opts.platforms, "platform", nil, "copy only the manifests for these "+platformForm+" of an image index, repeatable or comma-separated")
 	opts.format.addFlags(f, formatText, formatJSON, formatGoTemplate)
 	opts.concurrencyOptions.AddConcurrencyFlag(f)
+	opts.verify.addFlags(f)
 	return cmd
 }
 
 func runCopy(ctx context.Context, stdio *IO, opts *copyOptions) error {
 	if err := opts.format.parse(stdio.Err); err != nil {
+		return err
+	}
+	if err := opts.verify.check(); err != nil {
 		return err
 	}
 	srcRef, err := opts.from.Parse(opts.fromRef, opts.fromLayout)
@@ -116,6 +122,9 @@ func runCopy(ctx context.Context, stdio *IO, opts *copyOptions) error {
 	src, err := target.OpenExisting(ctx, srcRef, opts.from)
 	if err != nil {
 		return target.Explain(err, srcRef)
+	}
+	if err := opts.verify.before(ctx, textOut(stdio, opts.format), src, srcRef, nil); err != nil {
+		return err
 	}
 	dst, err := target.Open(ctx, dstRef, opts.to)
 	if err != nil {
