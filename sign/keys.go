@@ -91,6 +91,20 @@ func writeNew(path string, b []byte, perm os.FileMode) error {
 // LoadPrivateKey reads an ECDSA private key: cosign's encrypted PEM (the password comes from
 // password) or an unencrypted PKCS#8 / SEC 1 PEM.
 func LoadPrivateKey(path string, password PasswordFunc) (*ecdsa.PrivateKey, error) {
+	k, err := LoadSigner(path, password)
+	if err != nil {
+		return nil, err
+	}
+	ec, ok := k.(*ecdsa.PrivateKey)
+	if !ok {
+		return nil, fmt.Errorf("%s: a %T, want an ECDSA key: %w", path, k, ErrKeyFormat)
+	}
+	return ec, nil
+}
+
+// LoadSigner reads a private key of any kind Go signs with (ECDSA, RSA, Ed25519) from the
+// files LoadPrivateKey reads and PKCS#1 RSA PEM.
+func LoadSigner(path string, password PasswordFunc) (crypto.Signer, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading private key: %w", err)
@@ -118,11 +132,11 @@ func LoadPrivateKey(path string, password PasswordFunc) (*ecdsa.PrivateKey, erro
 		}
 		return nil, fmt.Errorf("%s: %w", path, ErrKeyFormat)
 	}
-	ec, ok := k.(*ecdsa.PrivateKey)
+	signer, ok := k.(crypto.Signer)
 	if !ok {
-		return nil, fmt.Errorf("%s: a %T, want an ECDSA key: %w", path, k, ErrKeyFormat)
+		return nil, fmt.Errorf("%s: a %T cannot sign: %w", path, k, ErrKeyFormat)
 	}
-	return ec, nil
+	return signer, nil
 }
 
 // LoadPublicKey reads a PEM public key ("PUBLIC KEY") or the key of a PEM certificate.

@@ -72,9 +72,8 @@ func runSign(ctx context.Context, stdio *IO, opts *signOptions) error {
 	default:
 		return usagef("--format %q: want sigstore or notation", opts.format)
 	}
-	key, err := opts.load(stdio)
-	if err != nil {
-		return err
+	if opts.key == "" {
+		return usagef("--key is required")
 	}
 	ref, t, err := opts.source(ctx, stdio.In, opts.reference, needReference)
 	if err != nil {
@@ -86,8 +85,16 @@ func runSign(ctx context.Context, stdio *IO, opts *signOptions) error {
 	}
 	var sig ocispec.Descriptor
 	if opts.format == signFormatNotation {
+		key, kerr := sign.LoadSigner(opts.key, keyPassword(stdio))
+		if kerr != nil {
+			return kerr
+		}
 		sig, err = sign.SignNotation(ctx, t, subject, key, opts.certChain)
 	} else {
+		key, kerr := opts.load(stdio)
+		if kerr != nil {
+			return kerr
+		}
 		sig, err = pushStatement(ctx, t, "", subject, key, sign.SignPredicateType, nil)
 	}
 	if err != nil {
