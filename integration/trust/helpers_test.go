@@ -8,6 +8,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -37,10 +38,21 @@ type result struct {
 
 // run runs bin in the env's folder with COSIGN_PASSWORD set; it never fails the test.
 func (e *env) run(bin string, args ...string) result {
+	return e.runEnv([]string{"COSIGN_PASSWORD=" + password}, bin, args...)
+}
+
+// runEnv runs bin with extra environment variables (a name given as "NAME" alone is removed).
+func (e *env) runEnv(vars []string, bin string, args ...string) result {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cmd := testpeer.Command(ctx, e.dir, e.docker, bin, args...)
-	cmd.Env = append(cmd.Env, "COSIGN_PASSWORD="+password)
+	for _, v := range vars {
+		if !strings.Contains(v, "=") {
+			cmd.Env = slices.DeleteFunc(cmd.Env, func(kv string) bool { return strings.HasPrefix(kv, v+"=") })
+			continue
+		}
+		cmd.Env = append(cmd.Env, v)
+	}
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err := cmd.Run()
