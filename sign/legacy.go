@@ -17,6 +17,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/sigstore/sigstore/pkg/signature"
 	"oras.land/oras-go/v2"
+	"oras.land/oras-go/v2/errdef"
 )
 
 const (
@@ -163,4 +164,24 @@ func (v *Verifier) verifyRaw(sig, msg []byte) (string, error) {
 		}
 	}
 	return "", errors.New("signature does not verify with the trusted key(s)")
+}
+
+// CopyLegacyTags copies cosign's legacy "sha256-<hex>.sig" and ".att" tags of the manifest d
+// (when src has them) from src to dst, as `cosign copy` does: they are tags, not referrers,
+// so a copy of the referrers alone would leave them behind. It returns how many it copied.
+func CopyLegacyTags(ctx context.Context, src oras.ReadOnlyTarget, dst oras.Target, d ocispec.Descriptor) (int, error) {
+	n := 0
+	for _, suffix := range []string{".sig", ".att"} {
+		tag := legacyTag(d.Digest, suffix)
+		if _, err := src.Resolve(ctx, tag); errors.Is(err, errdef.ErrNotFound) {
+			continue
+		} else if err != nil {
+			return n, fmt.Errorf("%s: %w", tag, err)
+		}
+		if _, err := oras.Copy(ctx, src, tag, dst, tag, oras.DefaultCopyOptions); err != nil {
+			return n, fmt.Errorf("copying %s: %w", tag, err)
+		}
+		n++
+	}
+	return n, nil
 }

@@ -7,9 +7,10 @@ import (
 	"github.com/eopack/eopack/internal/testpeer"
 )
 
-// TestCopyKeepsSignatures: cp -r carries eopack's and cosign's bundle referrers from eopack
-// serve to distribution (no referrers API: the "sha256-<hex>" index tag), on to an OCI
-// layout and back to eopack serve, and they verify at every stop, with eopack and cosign.
+// TestCopyKeepsSignatures: cp -r carries eopack's and cosign's bundle referrers, and cosign's
+// legacy ".sig" tag, from eopack serve to distribution (no referrers API: the "sha256-<hex>"
+// index tag), on to an OCI layout and back to eopack serve, and they verify at every stop,
+// with eopack and cosign.
 func TestCopyKeepsSignatures(t *testing.T) {
 	serveA := testpeer.StartServe(t, "").Host()
 	dist := testpeer.StartDistribution(t).Host()
@@ -26,6 +27,7 @@ func TestCopyKeepsSignatures(t *testing.T) {
 	e.eo("sign", "--key", "eo.key", src)
 	e.eo("attest", "--key", "eo.key", "--derived-from", serveA+"/eo/red:v1", "--processor", "ndvi", src)
 	e.must(c.bin, c.signArgs("attest", "eo.key", serveA+"/eo/ndvi@"+dg, "--type", "slsaprovenance1", "--predicate", "predicate.json")...)
+	e.must(c.bin, c.legacyArgs("sign", "eo.key", serveA+"/eo/ndvi@"+dg)...)
 
 	check := func(where string, args ...string) {
 		t.Helper()
@@ -33,7 +35,7 @@ func TestCopyKeepsSignatures(t *testing.T) {
 		if n := lines(out, "VERIFIED sigstore-bundle"); n != 3 {
 			t.Fatalf("%s: %d verified signatures, want 3:\n%s", where, n, out)
 		}
-		if lines(out, "FAILED") != 0 {
+		if lines(out, "VERIFIED cosign-signature") != 1 || lines(out, "FAILED") != 0 {
 			t.Fatalf("%s:\n%s", where, out)
 		}
 	}

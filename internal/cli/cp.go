@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/eopack/eopack/sign"
 	"github.com/eopack/eopack/target"
 	"github.com/eopack/eopack/transfer"
 )
@@ -150,6 +151,11 @@ func runCopy(ctx context.Context, stdio *IO, opts *copyOptions) error {
 			dstRef = dstRef.With(root.Digest.String())
 		}
 		srcRef = srcRef.With(root.Digest.String())
+	}
+	if opts.recursive { // cosign's legacy signature tags are not referrers: they come too
+		if _, err := sign.CopyLegacyTags(ctx, src, dst, root); err != nil {
+			return copyError(err, srcRef, dstRef)
+		}
 	}
 	if err := transfer.ReconcileRoot(ctx, src, root, stats); err != nil {
 		return target.Explain(err, srcRef)
