@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -24,7 +25,7 @@ import (
 
 // world is one in-memory store standing for every repository.
 type world struct {
-	t   *testing.T
+	t     *testing.T
 	s     *memory.Store
 	key   *ecdsa.PrivateKey
 	descs map[digest.Digest]ocispec.Descriptor
@@ -149,6 +150,15 @@ func TestWalkWithVerifierSkipsUntrusted(t *testing.T) {
 	tree, _ = w.walker(nil).Walk(context.Background(), "reg/eo", out.Digest)
 	if len(tree.Inputs) != 2 {
 		t.Fatalf("without a key both attestations are read: %+v", tree.Inputs)
+	}
+	// A repository outside every scope of a policy: its attestations are not followed.
+	scoped := w.walker(nil)
+	scoped.VerifierFor = func(repo string) (*sign.Verifier, error) {
+		return nil, fmt.Errorf("no scope for %s: %w", repo, sign.ErrNotVerified)
+	}
+	tree, err = scoped.Walk(context.Background(), "reg/eo", out.Digest)
+	if err != nil || len(tree.Inputs) != 0 || tree.Attested {
+		t.Fatalf("followed attestations outside the policy: %+v, %v", tree, err)
 	}
 }
 

@@ -36,8 +36,12 @@ type Opener func(ctx context.Context, repository string, d digest.Digest) (oras.
 // Walker follows provenance attestations from a product to its inputs, at any depth.
 type Walker struct {
 	Open Opener
-	// Verifier, when set, follows only attestations that verify; nil reads them unverified.
+	// Verifier, when set, follows only attestations that verify; with neither it nor
+	// VerifierFor, attestations are read unverified.
 	Verifier *sign.Verifier
+	// VerifierFor, when set, gives the verifier of each repository (a trust policy's scope);
+	// an error wrapping sign.ErrNotVerified (no scope) leaves that product's inputs unknown.
+	VerifierFor func(repository string) (*sign.Verifier, error)
 }
 
 // Walk builds the lineage tree of the product at repository@d. A product reached again
@@ -102,10 +106,19 @@ func (w *Walker) walk(ctx context.Context, repository string, d digest.Digest, p
 // provenance returns the SLSA provenance v1 statements about desc: verified ones with a
 // verifier, else every one found.
 func (w *Walker) provenance(ctx context.Context, t oras.ReadOnlyGraphTarget, repository string, desc ocispec.Descriptor) ([]*sign.Statement, error) {
-	if w.Verifier == nil {
+	v := w.Verifier
+	if w.VerifierFor != nil {
+		var err error
+		if v, err = w.VerifierFor(repository); errors.Is(err, sign.ErrNotVerified) {
+			return nil, nil
+		} else if err != nil {
+			return nil, err
+		}
+	}
+	if v == nil {
 		return sign.Statements(ctx, t, desc, sign.SLSAProvenanceV1)
 	}
-	results, err := w.Verifier.Verify(ctx, t, repository, desc)
+	results, err := v.Verify(ctx, t, repository, desc)
 	if err != nil {
 		return nil, err
 	}

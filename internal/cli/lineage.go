@@ -11,6 +11,7 @@ import (
 	"oras.land/oras-go/v2"
 
 	"github.com/eopack/eopack/lineage"
+	"github.com/eopack/eopack/sign"
 	"github.com/eopack/eopack/target"
 )
 
@@ -30,8 +31,9 @@ func newLineageCommand(stdio *IO) *cobra.Command {
 		Short: "Print the lineage of a product: its inputs, their inputs, … from provenance attestations",
 		Long: `Follow the SLSA provenance v1 attestations ("eopack attest --derived-from") of a product
 to its input products, by digest, through the registry, to any depth, and print the tree.
-A product that is its own input (a cycle) is refused. With --key (or --policy) only
-attestations that verify are followed; without, attestations are read unverified.`,
+A product that is its own input (a cycle) is refused. With --key only attestations that
+verify are followed; with --policy, those that verify under the policy's scope for each
+product's repository; without either, attestations are read unverified.`,
 		Example: `  eopack lineage localhost:5000/eo/ndvi:T32TQM
   eopack lineage --key eo.pub --format dot localhost:5000/eo/ndvi:T32TQM | dot -Tsvg > lineage.svg`,
 		Args: cobra.ExactArgs(1),
@@ -83,8 +85,14 @@ func runLineage(ctx context.Context, stdio *IO, opts *lineageOptions) error {
 		desc, err := resolveIn(ctx, repo, r, nil)
 		return repo, desc, err
 	}}
-	if opts.trust.given() {
-		// Each repository's verifier: the policy's scope for it, or the keys.
+	switch {
+	case opts.trust.policy != "":
+		// Each repository is verified under the policy's scope for it.
+		w.VerifierFor = func(repository string) (*sign.Verifier, error) {
+			v, _, err := opts.trust.verifier(repository)
+			return v, err
+		}
+	case opts.trust.given():
 		v, _, err := opts.trust.verifier(rootRepo)
 		if err != nil {
 			return err
