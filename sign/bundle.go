@@ -14,10 +14,10 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	protobundle "github.com/sigstore/protobuf-specs/gen/pb-go/bundle/v1"
 	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
+	protodsse "github.com/sigstore/protobuf-specs/gen/pb-go/dsse"
 	"github.com/sigstore/sigstore-go/pkg/bundle"
-	sgsign "github.com/sigstore/sigstore-go/pkg/sign"
-	"github.com/sigstore/sigstore/pkg/cryptoutils"
 	"google.golang.org/protobuf/encoding/protojson"
 )
 
@@ -118,15 +118,29 @@ func (s *Statement) About(d digest.Digest) bool {
 
 // NewBundle signs statement (an in-toto statement) as a DSSE envelope with key and returns
 // the Sigstore bundle v0.3 in JSON: verification material is the public key's hint, with no
-// transparency log entry and no timestamp.
-func NewBundle(ctx context.Context, key *ecdsa.PrivateKey, statement []byte) ([]byte, error) {
-	kp, err := newKeypair(key)
+// transparency log entry and no timestamp (what sigstore-go's sign.Bundle makes with a key
+// and no services; built here from the bundle's protobuf types so that no transparency log
+// or certificate authority client comes into the binary).
+func NewBundle(_ context.Context, key *ecdsa.PrivateKey, statement []byte) ([]byte, error) {
+	hint, err := KeyHint(key.Public())
 	if err != nil {
 		return nil, err
 	}
-	pb, err := sgsign.Bundle(&sgsign.DSSEData{Data: statement, PayloadType: InTotoPayloadType}, kp, sgsign.BundleOptions{Context: ctx})
+	h := sha256.Sum256(pae(InTotoPayloadType, statement))
+	sig, err := ecdsa.SignASN1(rand.Reader, key, h[:])
 	if err != nil {
 		return nil, fmt.Errorf("signing: %w", err)
+	}
+	pb := &protobundle.Bundle{
+		MediaType: BundleMediaType,
+		VerificationMaterial: &protobundle.VerificationMaterial{
+			Content: &protobundle.VerificationMaterial_PublicKey{PublicKey: &protocommon.PublicKeyIdentifier{Hint: hint}},
+		},
+		Content: &protobundle.Bundle_DsseEnvelope{DsseEnvelope: &protodsse.Envelope{
+			Payload:     statement,
+			PayloadType: InTotoPayloadType,
+			Signatures:  []*protodsse.Signature{{Sig: sig}},
+		}},
 	}
 	return protojson.Marshal(pb)
 }
@@ -149,41 +163,4 @@ func KeyHint(pub crypto.PublicKey) (string, error) {
 	}
 	h := sha256.Sum256(der)
 	return base64.StdEncoding.EncodeToString(h[:]), nil
-}
-
-// keypair is a sigstore-go sign.Keypair over a key read from a file.
-type keypair struct {
-	key  *ecdsa.PrivateKey
-	hint string
-}
-
-func newKeypair(key *ecdsa.PrivateKey) (*keypair, error) {
-	hint, err := KeyHint(key.Public())
-	if err != nil {
-		return nil, err
-	}
-	return &keypair{key: key, hint: hint}, nil
-}
-
-func (k *keypair) GetHashAlgorithm() protocommon.HashAlgorithm {
-	return protocommon.HashAlgorithm_SHA2_256
-}
-
-func (k *keypair) GetSigningAlgorithm() protocommon.PublicKeyDetails {
-	return protocommon.PublicKeyDetails_PKIX_ECDSA_P256_SHA_256
-}
-
-func (k *keypair) GetHint() []byte                { return []byte(k.hint) }
-func (k *keypair) GetKeyAlgorithm() string        { return "ECDSA" }
-func (k *keypair) GetPublicKey() crypto.PublicKey { return k.key.Public() }
-
-func (k *keypair) GetPublicKeyPem() (string, error) {
-	b, err := cryptoutils.MarshalPublicKeyToPEM(k.key.Public())
-	return string(b), err
-}
-
-func (k *keypair) SignData(_ context.Context, data []byte) ([]byte, []byte, error) {
-	h := sha256.Sum256(data)
-	sig, err := ecdsa.SignASN1(rand.Reader, k.key, h[:])
-	return sig, h[:], err
 }
