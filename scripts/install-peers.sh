@@ -77,6 +77,7 @@ command -v htpasswd >/dev/null 2>&1 || need_apt+=(apache2-utils)
 [ -x /usr/bin/time ] || need_apt+=(time)
 command -v bc >/dev/null 2>&1 || need_apt+=(bc)
 command -v curl >/dev/null 2>&1 || need_apt+=(curl)
+command -v tmux >/dev/null 2>&1 || need_apt+=(tmux)
 # PostgreSQL 15 (Debian bookworm's): the scale-out tests start throwaway clusters with initdb.
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
 if [ ${#need_apt[@]} -gt 0 ]; then
