@@ -173,4 +173,3 @@ func lines(out, prefix string) int {
 	}
 	return n
 }
-

@@ -52,8 +52,7 @@ it, --parameters a JSON file of its parameters. "eopack lineage" follows these.`
 		},
 	}
 	f := cmd.Flags()
-	opts.targetFlags.addFlags(f, true)
-	opts.remote.AddDistributionSpecFlag(f)
+	opts.addSignatureTargetFlags(f)
 	opts.signingKeyFlags.addFlags(f)
 	f.StringVar(&opts.predicate, "predicate", "", "predicate `file` (JSON)")
 	f.StringVar(&opts.predicateType, "type", "", "predicate type: slsaprovenance1, … or a URI (default with --derived-from: slsaprovenance1)")

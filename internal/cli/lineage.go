@@ -43,8 +43,7 @@ product's repository; without either, attestations are read unverified.`,
 		},
 	}
 	f := cmd.Flags()
-	opts.targetFlags.addFlags(f, true)
-	opts.remote.AddDistributionSpecFlag(f)
+	opts.addSignatureTargetFlags(f)
 	f.StringArrayVar(&opts.trust.keys, "key", nil, "follow only attestations verified by this public key `file` (repeatable)")
 	f.StringVar(&opts.trust.policy, "policy", "", "follow only attestations verified under this trust policy `file`")
 	f.StringVar(&opts.format, "format", "text", "output format: text, json or dot (Graphviz)")

@@ -51,8 +51,7 @@ JWS signature with the key's certificate chain (--certificate-chain).`,
 		},
 	}
 	f := cmd.Flags()
-	opts.targetFlags.addFlags(f, true)
-	opts.remote.AddDistributionSpecFlag(f)
+	opts.addSignatureTargetFlags(f)
 	opts.signingKeyFlags.addFlags(f)
 	f.StringVar(&opts.format, "format", signFormatSigstore, "signature format: sigstore or notation")
 	f.StringVar(&opts.certChain, "certificate-chain", "", "--format notation: PEM `file` with the signing certificate and its chain, leaf first")

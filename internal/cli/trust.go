@@ -26,6 +26,14 @@ type trustFlags struct {
 	types  []string
 }
 
+// addSignatureTargetFlags declares the target flags of the verbs that read or write
+// signatures: the remote flags, --oci-layout and --distribution-spec (how referrers are
+// listed and pushed).
+func (f *targetFlags) addSignatureTargetFlags(fs *pflag.FlagSet) {
+	f.addFlags(fs, true)
+	f.remote.AddDistributionSpecFlag(fs)
+}
+
 func (f *trustFlags) addFlags(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&f.keys, "key", nil, "trusted public key `file` (PEM, e.g. cosign.pub; repeatable)")
 	fs.StringArrayVar(&f.certs, "certificate", nil, "trusted root certificate `file` for Notary Project signatures (PEM; repeatable)")

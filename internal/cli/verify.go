@@ -24,7 +24,7 @@ type verifyOptions struct {
 func newVerifyCommand(stdio *IO) *cobra.Command {
 	var opts verifyOptions
 	cmd := &cobra.Command{
-		Use:   "verify [flags] {--key <file> | --policy <file>} <name>{:<tag>|@<digest>}",
+		Use:   "verify [flags] {--key <file> | --certificate <file> | --policy <file>} <name>{:<tag>|@<digest>}",
 		Short: "Verify the signatures and attestations of an artifact",
 		Long: `Find every signature of the manifest an artifact reference names and verify each:
 Sigstore bundle referrers (eopack's and cosign v3's), cosign's legacy "sha256-<hex>.sig" and
@@ -44,8 +44,7 @@ The exit code is 0 when at least one signature verifies and every required attes
 		},
 	}
 	f := cmd.Flags()
-	opts.targetFlags.addFlags(f, true)
-	opts.remote.AddDistributionSpecFlag(f)
+	opts.addSignatureTargetFlags(f)
 	opts.trust.addFlags(f)
 	f.StringVar(&opts.format, "format", "text", "output format: text or json")
 	return cmd
