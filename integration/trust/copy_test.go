@@ -117,4 +117,11 @@ func TestLineage(t *testing.T) {
 	// l1c derived from ndvi closes a cycle.
 	e.eo("attest", "--key", "eo.key", "--derived-from", a+"/eo/ndvi:T32", "--processor", "loop", b+"/eo/l1c:T32")
 	e.fails(e.eopack, []string{"lineage", a + "/eo/ndvi:T32"}, "lineage cycle")
+	// Under a policy that trusts eo.pub on the first registry only, the attestation on the
+	// second (which closes the cycle) is not followed.
+	e.write("policy.json", `{"policies":[{"scope":"`+a+`/*","keys":["eo.pub"]}]}`)
+	out = e.eo("lineage", "--policy", "policy.json", a+"/eo/ndvi:T32")
+	if got := strings.Split(strings.TrimSpace(out), "\n"); len(got) != 5 || !strings.Contains(got[2], b+"/eo/l1c@"+l1) {
+		t.Fatalf("lineage --policy:\n%s", out)
+	}
 }
