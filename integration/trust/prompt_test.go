@@ -14,9 +14,9 @@ import (
 
 // tmux runs a command on a real terminal (a detached tmux session) and types into it.
 type tmux struct {
-	t       *testing.T
-	bin     string
-	session string
+	t      *testing.T
+	bin    string
+	socket string
 }
 
 var sessions int
@@ -28,33 +28,38 @@ func newTmux(t *testing.T, dir string, command ...string) *tmux {
 		t.Fatal("tmux not installed: run scripts/install-peers.sh")
 	}
 	sessions++
-	m := &tmux{t: t, bin: bin, session: fmt.Sprintf("eopack-trust-%d-%d", os.Getpid(), sessions)}
-	args := append([]string{"new-session", "-d", "-s", m.session, "-x", "150", "-y", "30", "-c", dir, "env", "-u", "COSIGN_PASSWORD"}, command...)
-	if out, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
+	// A tmux server of its own (-L), so no other tmux user is touched.
+	m := &tmux{t: t, bin: bin, socket: fmt.Sprintf("eopack-trust-%d-%d", os.Getpid(), sessions)}
+	args := append([]string{"new-session", "-d", "-s", "main", "-x", "150", "-y", "30", "-c", dir, "env", "-u", "COSIGN_PASSWORD"}, command...)
+	if out, err := m.cmd(args...).CombinedOutput(); err != nil {
 		t.Fatalf("tmux: %v\n%s", err, out)
 	}
-	t.Cleanup(func() { exec.Command(bin, "kill-session", "-t", m.session).Run() })
+	t.Cleanup(func() { m.cmd("kill-server").Run() })
 	return m
+}
+
+func (m *tmux) cmd(args ...string) *exec.Cmd {
+	return exec.Command(m.bin, append([]string{"-L", m.socket, "-f", "/dev/null"}, args...)...)
 }
 
 // waitFor polls the pane until it shows s (the program's own pace: no timing is asserted).
 func (m *tmux) waitFor(s string) string {
 	m.t.Helper()
 	for i := 0; i < 600; i++ {
-		out, _ := exec.Command(m.bin, "capture-pane", "-p", "-t", m.session).Output()
+		out, _ := m.cmd("capture-pane", "-p", "-t", "main").Output()
 		if strings.Contains(string(out), s) {
 			return string(out)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	out, _ := exec.Command(m.bin, "capture-pane", "-p", "-t", m.session).Output()
+	out, _ := m.cmd("capture-pane", "-p", "-t", "main").Output()
 	m.t.Fatalf("the terminal never showed %q:\n%s", s, out)
 	return ""
 }
 
 func (m *tmux) typeLine(s string) {
 	m.t.Helper()
-	if err := exec.Command(m.bin, "send-keys", "-t", m.session, s, "Enter").Run(); err != nil {
+	if err := m.cmd("send-keys", "-t", "main", s, "Enter").Run(); err != nil {
 		m.t.Fatal(err)
 	}
 }
