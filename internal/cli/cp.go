@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/eopack/eopack/sign"
 	"github.com/eopack/eopack/target"
 	"github.com/eopack/eopack/transfer"
 )
@@ -40,6 +41,8 @@ type copyOptions struct {
 	format             formatFlags
 	concurrencyOptions target.Options
 	upload             target.UploadFlags
+
+	verify verifyFlags // --verify with --key/--certificate/--policy (verify_before.go)
 }
 
 func newCopyCommand(stdio *IO) *cobra.Command {
@@ -80,11 +83,15 @@ The destination may be given as a second argument (ORAS) or with --to (the seed'
 	opts.format.addFlags(f, formatText, formatJSON, formatGoTemplate)
 	opts.concurrencyOptions.AddConcurrencyFlag(f)
 	opts.upload.AddUploadFlags(f)
+	opts.verify.addFlags(f)
 	return cmd
 }
 
 func runCopy(ctx context.Context, stdio *IO, opts *copyOptions) error {
 	if err := opts.format.parse(stdio.Err); err != nil {
+		return err
+	}
+	if err := opts.verify.check(); err != nil {
 		return err
 	}
 	srcRef, err := opts.from.Parse(opts.fromRef, opts.fromLayout)
@@ -119,6 +126,9 @@ func runCopy(ctx context.Context, stdio *IO, opts *copyOptions) error {
 	if err != nil {
 		return target.Explain(err, srcRef)
 	}
+	if err := opts.verify.before(ctx, textOut(stdio, opts.format), src, srcRef, nil); err != nil {
+		return err
+	}
 	dst, err := target.Open(ctx, dstRef, opts.to)
 	if err != nil {
 		return target.Explain(err, dstRef)
@@ -145,6 +155,11 @@ func runCopy(ctx context.Context, stdio *IO, opts *copyOptions) error {
 			dstRef = dstRef.With(root.Digest.String())
 		}
 		srcRef = srcRef.With(root.Digest.String())
+	}
+	if opts.recursive { // cosign's legacy signature tags are not referrers: they come too
+		if _, err := sign.CopyLegacyTags(ctx, src, dst, root); err != nil {
+			return copyError(err, srcRef, dstRef)
+		}
 	}
 	if err := transfer.ReconcileRoot(ctx, src, root, stats); err != nil {
 		return target.Explain(err, srcRef)

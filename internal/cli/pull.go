@@ -33,6 +33,8 @@ type pullOptions struct {
 	roles       []string
 	mediaTypes  []string
 	annotations []string
+
+	verify verifyFlags // --verify with --key/--certificate/--policy (verify_before.go)
 }
 
 func newPullCommand(stdio *IO) *cobra.Command {
@@ -69,6 +71,7 @@ giving the same title to different content are refused before anything is writte
 	opts.format.addFlags(f, formatText, formatJSON, formatGoTemplate)
 	f.StringVar(&opts.platform, "platform", "", "pull the manifest for this "+platformForm+" from an image index")
 	opts.extras.addFlags(f)
+	opts.verify.addFlags(f)
 	f.BoolVar(&opts.stac, "stac", false, "write the artifact's STAC item (item.json) pointing at the pulled files")
 	f.StringArrayVar(&opts.assets, "asset", nil, "pull only the STAC asset with this `key` (repeatable)")
 	f.StringArrayVar(&opts.bands, "band", nil, "pull only layers of this `band` (eo:band, repeatable)")
@@ -93,6 +96,9 @@ func (o *pullOptions) eoSelection() bool {
 
 func runPull(ctx context.Context, stdio *IO, opts *pullOptions) error {
 	if err := opts.format.parse(stdio.Err); err != nil {
+		return err
+	}
+	if err := opts.verify.check(); err != nil {
 		return err
 	}
 	ref, src, err := opts.source(ctx, stdio.In, opts.reference, needReference)
@@ -141,6 +147,9 @@ func runPull(ctx context.Context, stdio *IO, opts *pullOptions) error {
 		return err
 	}
 	layers := tl.layers
+	if err := opts.verify.before(ctx, textOut(stdio, opts.format), src, ref, layers); err != nil {
+		return err
+	}
 
 	w, err := files.NewWriter(opts.output, opts.keepOld)
 	if err != nil {
