@@ -65,6 +65,21 @@ func (p *patches) wrap(_ *fixture, next http.Handler) http.Handler {
 	})
 }
 
+// dieAt returns a context cancelled, as a process that dies, when the n-th PATCH arrives;
+// that PATCH is refused.
+func (p *patches) dieAt(n int64) context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	p.hook = func(w http.ResponseWriter, r *http.Request, k int64) bool {
+		if k != n {
+			return false
+		}
+		cancel()
+		http.Error(w, "gone", http.StatusServiceUnavailable)
+		return true
+	}
+	return ctx
+}
+
 type countBody struct {
 	io.ReadCloser
 	n *atomic.Int64
@@ -158,15 +173,7 @@ func TestChunkedUploadResumesAcrossProcesses(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			state := &remote.UploadState{Dir: t.TempDir()}
 			var p patches
-			ctx, cancel := context.WithCancel(context.Background())
-			p.hook = func(w http.ResponseWriter, r *http.Request, n int64) bool {
-				if n == 4 { // the first process dies before its fourth chunk lands
-					cancel()
-					http.Error(w, "gone", http.StatusServiceUnavailable)
-					return true
-				}
-				return false
-			}
+			ctx := p.dieAt(4) // the first process dies before its fourth chunk lands
 			f := newFixture(t, registry.Options{}, p.wrap)
 			fh, d, b := blobFile(t, 8*upChunk, 4)
 			push := func(ctx context.Context) (digest.Digest, error) {
@@ -205,15 +212,7 @@ func TestChunkedUploadResumesAcrossProcesses(t *testing.T) {
 func TestForgottenSessionStartsOver(t *testing.T) {
 	state := &remote.UploadState{Dir: t.TempDir()}
 	var p patches
-	ctx, cancel := context.WithCancel(context.Background())
-	p.hook = func(w http.ResponseWriter, r *http.Request, n int64) bool {
-		if n == 3 {
-			cancel()
-			http.Error(w, "gone", http.StatusServiceUnavailable)
-			return true
-		}
-		return false
-	}
+	ctx := p.dieAt(3)
 	f := newFixture(t, registry.Options{}, p.wrap)
 	fh, d, b := blobFile(t, 4*upChunk, 5)
 	u := remote.NewUploader(f.repo(), remote.UploadOptions{ChunkSize: upChunk, State: state})
