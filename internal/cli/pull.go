@@ -124,7 +124,7 @@ func runPull(ctx context.Context, stdio *IO, opts *pullOptions) error {
 		if index {
 			return fmt.Errorf("%s is an image index: --stac and the layer filters work on one manifest: add --platform or pull a manifest by digest (see `eopack manifest fetch %s`)", ref, ref)
 		}
-		// Contract with the eo engineer: stacPullPlan (pull_stac.go) reads the EO flags in
+		// Contract: stacPullPlan (pull_stac.go) reads the EO flags in
 		// opts and the manifest, and returns which layers to fetch plus a step to run after
 		// the files are written. Fetching, verifying and writing stay here.
 		if plan, err = stacPullPlan(ctx, opts, ref, src, manifest); err != nil {

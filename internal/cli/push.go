@@ -148,7 +148,7 @@ func runPush(ctx context.Context, stdio *IO, opts *pushOptions) error {
 
 	var in *pushInputs
 	if opts.stac != "" {
-		// Contract with the eo engineer: stacPushInputs (push_stac.go) reads opts.stac /
+		// Contract: stacPushInputs (push_stac.go) reads opts.stac /
 		// opts.stacIn (and may use opts.fileRefs, opts.annotations, opts.artifactType) and
 		// returns the layers, config and annotations to push; everything after — manifest,
 		// dedup, copy, tags, output — is shared with the explicit-files path below.
