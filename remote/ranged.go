@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"os"
 	"strconv"
@@ -88,19 +89,32 @@ func ParseSize(s string) (int64, error) {
 	case "off", "no", "false":
 		return -1, nil
 	}
-	mult := int64(1)
-	for suf, m := range map[string]int64{"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30} {
-		if v, ok := strings.CutSuffix(s, suf); ok {
-			s, mult = v, m
-			break
-		}
-	}
-	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
-	if err != nil || n < 0 {
+	n, err := ParseBytes(s)
+	if err != nil {
 		return 0, fmt.Errorf("%s=%q: want a size such as 64MiB, or off", MinSizeEnv, s)
 	}
 	if n == 0 {
 		return 1, nil // "0" means every blob: 1 byte is the smallest size
+	}
+	return n, nil
+}
+
+// ParseBytes reads a size in bytes: a number, or one with a KiB, MiB or GiB suffix.
+func ParseBytes(s string) (int64, error) {
+	t := strings.TrimSpace(s)
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		m      int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}} {
+		if v, ok := strings.CutSuffix(t, u.suffix); ok {
+			t, mult = v, u.m
+			break
+		}
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(t), 10, 64)
+	if err != nil || n < 0 || n > math.MaxInt64/mult {
+		return 0, fmt.Errorf("%q: want a size such as 64MiB (bytes, or KiB, MiB, GiB)", s)
 	}
 	return n * mult, nil
 }

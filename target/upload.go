@@ -3,7 +3,6 @@ package target
 import (
 	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -38,9 +37,12 @@ func (u UploadFlags) Options() remote.UploadOptions {
 type sizeValue int64
 
 func (v *sizeValue) Set(s string) error {
-	n, err := ParseSize(s)
+	n, err := remote.ParseBytes(s)
 	if err != nil {
 		return err
+	}
+	if n == 0 {
+		return fmt.Errorf("%q: want a size of at least 1 byte", s)
 	}
 	*v = sizeValue(n)
 	return nil
@@ -54,23 +56,3 @@ func (v *sizeValue) String() string {
 }
 
 func (v *sizeValue) Type() string { return "size" }
-
-// ParseSize reads a size such as 1048576, 512KiB, 64MiB or 2GiB (at least 1 byte).
-func ParseSize(s string) (int64, error) {
-	t := strings.TrimSpace(s)
-	mult := int64(1)
-	for _, u := range []struct {
-		suffix string
-		m      int64
-	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"B", 1}} {
-		if v, ok := strings.CutSuffix(t, u.suffix); ok {
-			t, mult = strings.TrimSpace(v), u.m
-			break
-		}
-	}
-	n, err := strconv.ParseInt(t, 10, 64)
-	if err != nil || n <= 0 || n > (1<<62)/mult {
-		return 0, fmt.Errorf("%q: want a size such as 64MiB (bytes, or KiB, MiB, GiB)", s)
-	}
-	return n * mult, nil
-}
