@@ -47,7 +47,7 @@ func newWorld(t *testing.T) *world {
 	w.big = testpeer.FileDigest(t, filepath.Join(w.dir, "big.bin"))[len("sha256:"):][:12]
 	w.small = testpeer.FileDigest(t, filepath.Join(w.dir, "small.txt"))[len("sha256:"):][:12]
 	srv := testpeer.StartServe(t, "")
-	w.fast, w.slow = srv.Addr, testpeer.StartThrottle(t, srv.Addr, throttleRate).Addr
+	w.fast, w.slow = srv.Addr, testpeer.StartNetProxy(t, srv.Addr, testpeer.NetProxyOptions{BytesPerSec: throttleRate}).Addr
 	return w
 }
 

@@ -9,12 +9,14 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // NetProxy is a TCP proxy on loopback in front of a registry. It counts the bytes it
 // forwards each way and, like a flaky network, can cut every open connection each time a
 // given number of bytes has gone one way, so that clients meet connections reset in the
-// middle of a body.
+// middle of a body; like a slow one, it can hold all its connections together to a number
+// of bytes per second, so that a test can watch a transfer while it is under way.
 type NetProxy struct {
 	Addr string // 127.0.0.1:port to give clients
 
@@ -27,13 +29,16 @@ type NetProxy struct {
 
 	mu       sync.Mutex
 	conns    map[net.Conn]struct{}
-	sinceCut int64 // bytes forwarded in the cut direction since the last cut
+	sinceCut int64     // bytes forwarded in the cut direction since the last cut
+	next     time.Time // when the rate allows the next write
 }
 
-// NetProxyOptions say when a NetProxy cuts connections; the zero value never cuts.
+// NetProxyOptions say when a NetProxy cuts connections and how fast it forwards; the zero
+// value never cuts and does not slow down.
 type NetProxyOptions struct {
 	CutUpEvery   int64 // cut every connection each time this many more bytes went up
 	CutDownEvery int64 // … or down
+	BytesPerSec  int64 // at most this many bytes a second, both ways and all connections together
 }
 
 // StartNetProxy starts a NetProxy to target (host:port), stopped when the test ends.
@@ -128,6 +133,7 @@ func (p *NetProxy) pipe(dst, src net.Conn, n *atomic.Int64, every int64) {
 				}
 				p.mu.Unlock()
 			}
+			p.wait(send)
 			w, werr := dst.Write(buf[:send])
 			n.Add(int64(w))
 			if cut {
@@ -146,6 +152,22 @@ func (p *NetProxy) pipe(dst, src net.Conn, n *atomic.Int64, every int64) {
 			return
 		}
 	}
+}
+
+// wait sleeps until n more bytes fit the rate, if there is one.
+func (p *NetProxy) wait(n int) {
+	if p.o.BytesPerSec <= 0 {
+		return
+	}
+	p.mu.Lock()
+	now := time.Now()
+	if p.next.Before(now) {
+		p.next = now
+	}
+	at := p.next
+	p.next = p.next.Add(time.Duration(int64(n) * int64(time.Second) / p.o.BytesPerSec))
+	p.mu.Unlock()
+	time.Sleep(time.Until(at))
 }
 
 // cutAll resets every open connection (SO_LINGER 0), as a dropped link looks to both ends.
