@@ -158,7 +158,7 @@ func TestPushAndPullBarsOnTerminal(t *testing.T) {
 	ref := w.slow + "/eo/tty:v1"
 
 	p := startPane(t, w.dir, w.push(ref, ""))
-	mid := p.waitFor("a moving bar for big.bin", 2*time.Minute, func(s string) bool {
+	mid := p.WaitFor("a moving bar for big.bin", 2*time.Minute, func(s string) bool {
 		return moving(s, bar(`Uploading `+w.big+` big\.bin`, "64.0 MiB"))
 	})
 	saveArtifact(t, "push-tty-mid.txt", mid)
@@ -170,7 +170,7 @@ func TestPushAndPullBarsOnTerminal(t *testing.T) {
 
 	out := filepath.Join(w.dir, "out")
 	p = startPane(t, w.dir, w.cmd("pull -o "+out+" "+ref))
-	mid = p.waitFor("a moving bar for big.bin", 2*time.Minute, func(s string) bool {
+	mid = p.WaitFor("a moving bar for big.bin", 2*time.Minute, func(s string) bool {
 		return moving(s, bar(`Downloading `+w.big+` big\.bin`, "64.0 MiB"))
 	})
 	saveArtifact(t, "pull-tty-mid.txt", mid)

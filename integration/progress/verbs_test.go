@@ -58,7 +58,7 @@ func TestVerbsBarsOnTerminal(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			p := startPane(t, w.dir, w.cmd(strings.ReplaceAll(c.args, "DST", "tty-"+c.name)))
-			mid := p.waitFor("a moving bar for big.bin", 2*time.Minute, func(s string) bool {
+			mid := p.WaitFor("a moving bar for big.bin", 2*time.Minute, func(s string) bool {
 				return moving(s, bar(c.start+` +`+w.big+` `+c.title, "64.0 MiB"))
 			})
 			saveArtifact(t, c.name+"-tty-mid.txt", mid)

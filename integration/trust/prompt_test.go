@@ -3,77 +3,38 @@ package trust
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/eopack/eopack/internal/testpeer"
 	"github.com/eopack/eopack/sign"
 )
 
-// tmux runs a command on a real terminal (a detached tmux session) and types into it.
-type tmux struct {
-	t      *testing.T
-	bin    string
-	socket string
-}
-
-var sessions int
-
-func newTmux(t *testing.T, dir string, command ...string) *tmux {
+// terminal runs command in dir on a real terminal (testpeer.Pane), without COSIGN_PASSWORD,
+// so that eopack asks for the password there.
+func terminal(t *testing.T, dir string, command ...string) *testpeer.Pane {
 	t.Helper()
-	bin, err := exec.LookPath("tmux")
-	if err != nil {
-		t.Fatal("tmux not installed: run scripts/install-peers.sh")
-	}
-	sessions++
-	// A tmux server of its own (-L), so no other tmux user is touched.
-	m := &tmux{t: t, bin: bin, socket: fmt.Sprintf("eopack-trust-%d-%d", os.Getpid(), sessions)}
-	args := append([]string{"new-session", "-d", "-s", "main", "-x", "150", "-y", "30", "-c", dir, "env", "-u", "COSIGN_PASSWORD"}, command...)
-	if out, err := m.cmd(args...).CombinedOutput(); err != nil {
-		t.Fatalf("tmux: %v\n%s", err, out)
-	}
-	t.Cleanup(func() { m.cmd("kill-server").Run() })
-	return m
+	return testpeer.StartPane(t, dir, 150, 30, append([]string{"env", "-u", "COSIGN_PASSWORD"}, command...)...)
 }
 
-func (m *tmux) cmd(args ...string) *exec.Cmd {
-	return exec.Command(m.bin, append([]string{"-L", m.socket, "-f", "/dev/null"}, args...)...)
-}
-
-// waitFor polls the pane until it shows s (the program's own pace: no timing is asserted).
-func (m *tmux) waitFor(s string) string {
-	m.t.Helper()
-	for i := 0; i < 600; i++ {
-		out, _ := m.cmd("capture-pane", "-p", "-t", "main").Output()
-		if strings.Contains(string(out), s) {
-			return string(out)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	out, _ := m.cmd("capture-pane", "-p", "-t", "main").Output()
-	m.t.Fatalf("the terminal never showed %q:\n%s", s, out)
-	return ""
-}
-
-func (m *tmux) typeLine(s string) {
-	m.t.Helper()
-	if err := m.cmd("send-keys", "-t", "main", s, "Enter").Run(); err != nil {
-		m.t.Fatal(err)
-	}
+// waitText waits until the terminal shows s (the program's own pace: no timing is asserted).
+func waitText(t *testing.T, p *testpeer.Pane, s string) string {
+	t.Helper()
+	return p.WaitFor(fmt.Sprintf("%q", s), time.Minute, func(screen string) bool { return strings.Contains(screen, s) })
 }
 
 // TestKeyPasswordPrompt: without COSIGN_PASSWORD, key generate asks for the password twice on
 // the terminal, without echoing it, and the key opens with it.
 func TestKeyPasswordPrompt(t *testing.T) {
 	e := newEnv(t)
-	m := newTmux(t, e.dir, "sh", "-c", e.eopack+" key generate --output-key-prefix typed; echo exit=$?; sleep 60")
-	m.waitFor("Enter password for private key:")
-	m.typeLine("typed-secret")
-	m.waitFor("Enter password for private key again:")
-	m.typeLine("typed-secret")
-	screen := m.waitFor("exit=")
+	m := terminal(t, e.dir, "sh", "-c", e.eopack+" key generate --output-key-prefix typed; echo exit=$?; sleep 60")
+	waitText(t, m, "Enter password for private key:")
+	m.SendLine("typed-secret")
+	waitText(t, m, "Enter password for private key again:")
+	m.SendLine("typed-secret")
+	screen := waitText(t, m, "exit=")
 	if !strings.Contains(screen, "Public key written to typed.pub") || !strings.Contains(screen, "exit=0") {
 		t.Fatalf("key generate on a terminal:\n%s", screen)
 	}
@@ -88,12 +49,12 @@ func TestKeyPasswordPrompt(t *testing.T) {
 	}
 
 	// Two different passwords: refused, nothing written.
-	m2 := newTmux(t, e.dir, "sh", "-c", e.eopack+" key generate --output-key-prefix mismatch; echo exit=$?; sleep 60")
-	m2.waitFor("Enter password for private key:")
-	m2.typeLine("one")
-	m2.waitFor("again:")
-	m2.typeLine("two")
-	screen = m2.waitFor("exit=")
+	m2 := terminal(t, e.dir, "sh", "-c", e.eopack+" key generate --output-key-prefix mismatch; echo exit=$?; sleep 60")
+	waitText(t, m2, "Enter password for private key:")
+	m2.SendLine("one")
+	waitText(t, m2, "again:")
+	m2.SendLine("two")
+	screen = waitText(t, m2, "exit=")
 	if !strings.Contains(screen, "Error: the passwords do not match") || !strings.Contains(screen, "exit=1") {
 		t.Fatalf("mismatch:\n%s", screen)
 	}
