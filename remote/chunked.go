@@ -140,8 +140,7 @@ func (c *chunked) run(ctx context.Context) (digest.Digest, error) {
 		if errors.Is(err, errSessionGone) && restarts < 2 {
 			// the registry forgot the session (expired, restarted without it): start over
 			restarts++
-			c.loc, c.off = nil, 0
-			c.forget()
+			c.restart()
 			continue
 		}
 		if !transient(ctx, err) {
@@ -157,8 +156,7 @@ func (c *chunked) run(ctx context.Context) (digest.Digest, error) {
 		if c.loc != nil {
 			if err := c.status(ctx); err != nil && !transient(ctx, err) {
 				if errors.Is(err, errSessionGone) {
-					c.loc, c.off = nil, 0
-					c.forget()
+					c.restart()
 					continue
 				}
 				return "", err
@@ -193,8 +191,7 @@ func (c *chunked) resume(ctx context.Context) error {
 	c.loc = loc
 	if err := c.status(ctx); err != nil {
 		// the registry decides: a session it forgot, or cannot describe, starts over
-		c.loc, c.off = nil, 0
-		c.forget()
+		c.restart()
 		if c.h != nil {
 			c.h, c.hoff = digest.SHA256.Hash(), 0
 		}
@@ -398,6 +395,12 @@ func (c *chunked) save() {
 	c.u.Options.State.store(c.key, rec)
 }
 
+// restart drops the session: the next step opens a new one from the first byte.
+func (c *chunked) restart() {
+	c.loc, c.off = nil, 0
+	c.forget()
+}
+
 func (c *chunked) forget() {
 	if c.key != "" {
 		c.u.Options.State.remove(c.key)
@@ -493,7 +496,7 @@ func transient(ctx context.Context, err error) bool {
 	var ne net.Error
 	var ue *url.Error
 	return errors.As(err, &ne) || errors.As(err, &ue) || errors.Is(err, io.ErrUnexpectedEOF) ||
-		errors.Is(err, io.EOF) || strings.Contains(err.Error(), "connection reset")
+		errors.Is(err, io.EOF)
 }
 
 // backoff is the wait before the n-th attempt in a row: 250 ms doubling, at most 8 s.

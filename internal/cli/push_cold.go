@@ -38,12 +38,12 @@ func newColdUploads(ctx context.Context, repo *orasremote.Repository, o remote.U
 // digest is files.PackOptions.Digest: the file's digest, from the cache, by hashing it
 // (small files), or by uploading it (large ones).
 func (c *coldUploads) digest(p, title, mediaType string) (digest.Digest, int64, error) {
-	if d, n, ok := files.CachedDigest(p); ok {
-		return d, n, nil
-	}
 	fi, err := os.Stat(p)
 	if err != nil || !c.up.Chunked(fi.Size()) {
 		return files.HashFileCached(p)
+	}
+	if d, n, ok := files.CachedDigest(p); ok {
+		return d, n, nil
 	}
 	f, err := os.Open(p)
 	if err != nil {
