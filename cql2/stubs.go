@@ -3,10 +3,14 @@ package cql2
 import "errors"
 
 // ParseText parses a cql2-text expression. Errors are one line naming the position.
-func ParseText(s string) (Expr, error) { return nil, errors.New("filter: cql2-text not implemented yet") }
+func ParseText(s string) (Expr, error) {
+	return nil, errors.New("filter: cql2-text not implemented yet")
+}
 
 // ParseJSON parses a cql2-json expression.
-func ParseJSON(b []byte) (Expr, error) { return nil, errors.New("filter: cql2-json not implemented yet") }
+func ParseJSON(b []byte) (Expr, error) {
+	return nil, errors.New("filter: cql2-json not implemented yet")
+}
 
 // MarshalJSON writes e as cql2-json.
 func MarshalJSON(e Expr) ([]byte, error) { return nil, errors.New("filter: not implemented yet") }
