@@ -111,7 +111,7 @@ func parseJSONObject(raw json.RawMessage, depth int) (Expr, error) {
 		}
 		return b, checkBBox(b)
 	case obj["type"] != nil:
-		g, err := geom.UnmarshalGeoJSON(raw)
+		g, err := geom.UnmarshalGeoJSON(raw, geom.NoValidate{})
 		if err != nil {
 			return nil, fmt.Errorf("invalid GeoJSON geometry: %s", oneLine(err))
 		}

@@ -1,6 +1,7 @@
 package cql2
 
 import (
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -29,7 +30,7 @@ var arrayOps = map[string]bool{"a_equals": true, "a_contains": true, "a_containe
 
 // reserved words cannot be property names unless double-quoted.
 var reserved = map[string]bool{"AND": true, "OR": true, "NOT": true, "LIKE": true, "BETWEEN": true,
-	"IN": true, "IS": true, "NULL": true, "TRUE": true, "FALSE": true}
+	"IN": true, "IS": true, "NULL": true, "TRUE": true, "FALSE": true, "DIV": true}
 
 var wktTypes = map[string]bool{"POINT": true, "LINESTRING": true, "POLYGON": true, "MULTIPOINT": true,
 	"MULTILINESTRING": true, "MULTIPOLYGON": true, "GEOMETRYCOLLECTION": true}
@@ -260,7 +261,7 @@ func (p *parser) parseAdditive() (Expr, error) {
 }
 
 func (p *parser) parseMultiplicative() (Expr, error) {
-	return p.parseBinary([]string{"*", "/"}, p.parseUnary)
+	return p.parseBinary([]string{"*", "/", "%", "div"}, p.parsePower)
 }
 
 // parseBinary reads operand {op operand}, left-associative.
@@ -269,8 +270,11 @@ func (p *parser) parseBinary(ops []string, operand func() (Expr, error)) (Expr, 
 	if err != nil {
 		return nil, err
 	}
-	for p.tok.kind == tPunct && (p.tok.text == ops[0] || p.tok.text == ops[1]) {
-		op := p.tok.text
+	for {
+		op := p.binaryOp(ops)
+		if op == "" {
+			return left, nil
+		}
 		if err := p.advance(); err != nil {
 			return nil, err
 		}
@@ -280,7 +284,36 @@ func (p *parser) parseBinary(ops []string, operand func() (Expr, error)) (Expr, 
 		}
 		left = Op{Op: op, Args: []Expr{left, right}}
 	}
-	return left, nil
+}
+
+// binaryOp returns the operator among ops that the current token is, or "".
+func (p *parser) binaryOp(ops []string) string {
+	for _, op := range ops {
+		if p.punct(op) || op == "div" && p.keyword("DIV") {
+			return op
+		}
+	}
+	return ""
+}
+
+// parsePower reads operand [^ power]: exponentiation binds right to left.
+func (p *parser) parsePower() (Expr, error) {
+	left, err := p.parseUnary()
+	if err != nil || !p.punct("^") {
+		return left, err
+	}
+	if err := p.enter(); err != nil {
+		return nil, err
+	}
+	defer func() { p.depth-- }()
+	if err := p.advance(); err != nil {
+		return nil, err
+	}
+	right, err := p.parsePower()
+	if err != nil {
+		return nil, err
+	}
+	return Op{Op: "^", Args: []Expr{left, right}}, nil
 }
 
 // parseUnary reads a signed operand: -number is a negative literal, -x is -1 * x.
@@ -477,11 +510,28 @@ func (p *parser) parseWKT() (Expr, error) {
 	if err != nil {
 		return nil, err
 	}
-	g, err := geom.UnmarshalWKT(p.lex.src[start:end])
+	g, err := unmarshalWKT(p.lex.src[start:end])
 	if err != nil {
 		return nil, syntaxError(p.lex.src, start, "invalid geometry: %s", oneLine(err))
 	}
 	return Geometry{G: g}, p.advance()
+}
+
+// untaggedZ finds the geometry types of a WKT string, to tag them Z when its coordinates
+// have three numbers without saying so (CQL2 allows that, WKT does not).
+var untaggedZ = regexp.MustCompile(`(?i)(POINT|LINESTRING|POLYGON|MULTIPOINT|MULTILINESTRING|MULTIPOLYGON|GEOMETRYCOLLECTION)\s*\(`)
+
+// unmarshalWKT reads a WKT geometry without validating it: a filter may use a
+// self-intersecting polygon, as the spec's own examples do.
+func unmarshalWKT(wkt string) (geom.Geometry, error) {
+	g, err := geom.UnmarshalWKT(wkt, geom.NoValidate{})
+	if err == nil {
+		return g, nil
+	}
+	if g, err2 := geom.UnmarshalWKT(untaggedZ.ReplaceAllString(wkt, "$1 Z ("), geom.NoValidate{}); err2 == nil {
+		return g, nil
+	}
+	return g, err
 }
 
 // parseInstantCall reads TIMESTAMP('…') or DATE('…'); the current token is '('.
