@@ -146,7 +146,6 @@ func (s *server) hasClass(c string) bool {
 	return false
 }
 
-
 func (s *server) conformance(w http.ResponseWriter, r *http.Request, _ urls, _ []string) error {
 	return writeJSON(w, r, typeJSON, map[string]any{"conformsTo": s.classes})
 }

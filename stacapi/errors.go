@@ -30,12 +30,12 @@ func notFound(format string, a ...any) error {
 
 // codes names each status in the body's "code", as OGC API and STAC API servers do.
 var codes = map[int]string{
-	http.StatusBadRequest:          "BadRequest",
-	http.StatusNotFound:            "NotFound",
-	http.StatusMethodNotAllowed:    "MethodNotAllowed",
-	http.StatusNotAcceptable:       "NotAcceptable",
+	http.StatusBadRequest:           "BadRequest",
+	http.StatusNotFound:             "NotFound",
+	http.StatusMethodNotAllowed:     "MethodNotAllowed",
+	http.StatusNotAcceptable:        "NotAcceptable",
 	http.StatusUnsupportedMediaType: "UnsupportedMediaType",
-	http.StatusInternalServerError: "InternalServerError",
+	http.StatusInternalServerError:  "InternalServerError",
 }
 
 // statusOf maps an error of a handler or of the index to an HTTP status: the index's
