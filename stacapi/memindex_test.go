@@ -269,7 +269,7 @@ func (ti testItem) hit(created time.Time) stacindex.Hit {
 		"type": "Feature", "stac_version": "1.1.0", "id": ti.id,
 		"stac_extensions": []string{"https://stac-extensions.github.io/projection/v2.0.0/schema.json"},
 		"bbox":            []float64{w, s, e, n},
-		"geometry": map[string]any{"type": "Polygon", "coordinates": [][][]float64{{{w, s}, {e, s}, {e, n}, {w, n}, {w, s}}}},
+		"geometry":        map[string]any{"type": "Polygon", "coordinates": [][][]float64{{{w, s}, {e, s}, {e, n}, {w, n}, {w, s}}}},
 		"properties": map[string]any{"datetime": ti.datetime, "platform": ti.platform, "eo:cloud_cover": ti.cloud,
 			"proj:code": "EPSG:32633", "constellation": "test"},
 		"assets": map[string]any{
