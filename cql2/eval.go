@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"reflect"
 	"strings"
 	"time"
@@ -189,7 +190,7 @@ func (ev evaluator) op(o Op) (val, error) {
 		return val{v: v.v == nil}, err
 	case "casei", "accenti":
 		return ev.fold(o)
-	case "+", "-", "*", "/":
+	case "+", "-", "*", "/", "%", "div", "^":
 		return ev.arithmetic(o)
 	}
 	args, err := ev.values(o.Args)
@@ -314,16 +315,32 @@ func (ev evaluator) arithmetic(o Op) (val, error) {
 	}
 	switch o.Op {
 	case "+":
-		return val{v: x + y, dyn: dyn}, nil
+		return finite(x+y, dyn), nil
 	case "-":
-		return val{v: x - y, dyn: dyn}, nil
+		return finite(x-y, dyn), nil
 	case "*":
-		return val{v: x * y, dyn: dyn}, nil
+		return finite(x*y, dyn), nil
+	case "^":
+		return finite(math.Pow(x, y), dyn), nil
 	}
 	if y == 0 {
 		return val{dyn: dyn}, nil // division by zero is NULL
 	}
-	return val{v: x / y, dyn: dyn}, nil
+	switch o.Op {
+	case "%":
+		return val{v: math.Mod(x, y), dyn: dyn}, nil
+	case "div":
+		return finite(math.Trunc(x/y), dyn), nil
+	}
+	return finite(x/y, dyn), nil
+}
+
+// finite is a numeric result, NULL where it is not a finite number.
+func finite(f float64, dyn bool) val {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return val{dyn: dyn}
+	}
+	return val{v: f, dyn: dyn}
 }
 
 // mismatch is the result of operands of types an operator cannot combine: unknown when a
