@@ -53,12 +53,12 @@ func TestSearchServe(t *testing.T) {
 	for q, want := range map[string][]string{
 		"bbox=" + east + "&datetime=2001-01-01T00:00:00Z/2001-12-31T23:59:59Z": {"l7-olinda"},
 		"bbox=" + westBox + "&datetime=../2005-01-01T00:00:00Z":                {"l7-olinda-west", "l7-olinda"},
-		"bbox=" + westBox:                          {"olinda-dem", "l7-olinda-west", "l7-olinda"},
-		"datetime=2010-03-01T00:00:00Z":            {"olinda-dem"},
-		"collections=landsat-7&sortby=id":          {"l7-olinda", "l7-olinda-west"},
-		"ids=olinda-dem,l7-olinda&sortby=-id":      {"olinda-dem", "l7-olinda"},
-		"bbox=10,10,11,11":                         {},
-		"filter=" + url.QueryEscape("datetime > TIMESTAMP('2005-01-01T00:00:00Z')"): {"olinda-dem"},
+		"bbox=" + westBox:                     {"olinda-dem", "l7-olinda-west", "l7-olinda"},
+		"datetime=2010-03-01T00:00:00Z":       {"olinda-dem"},
+		"collections=landsat-7&sortby=id":     {"l7-olinda", "l7-olinda-west"},
+		"ids=olinda-dem,l7-olinda&sortby=-id": {"olinda-dem", "l7-olinda"},
+		"bbox=10,10,11,11":                    {},
+		"filter=" + url.QueryEscape("datetime > TIMESTAMP('2005-01-01T00:00:00Z')"):                            {"olinda-dem"},
 		"filter=" + url.QueryEscape("S_INTERSECTS(geometry, POINT(-34.86 -8.0)) AND collection = 'landsat-7'"): {"l7-olinda"},
 	} {
 		if got := ids(getJSON(t, base+"/search?"+q, geojson)); !slices.Equal(got, want) {
