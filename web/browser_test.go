@@ -146,16 +146,20 @@ func TestPageSearchesAndShowsItem(t *testing.T) {
 	}
 	b.Screenshot("1-collections")
 
+	// Show zooms with an animation: wait for its moveend before reading pixel positions.
+	testpeer.Eval[bool](b, `(window.moved = new Promise(r => eopack.map.once('moveend', () => r(true))), true)`)
 	b.Do(chromedp.Click(chromedp.CSS(`#collection-list li[data-id="landsat-7"] button.zoom`)))
-	dragBox(t, b, -34.97, -8.05, -34.85, -7.93)
+	testpeer.Eval[bool](b, `window.moved`)
+	// inside the dem extent from start to end: the mouseup's click must not open that collection
+	dragBox(t, b, -34.94, -8.04, -34.86, -7.96)
 	got := testpeer.Eval[string](b, `document.querySelector('#bbox').value`)
 	var bbox [4]float64
 	if _, err := fmt.Sscanf(got, "%g, %g, %g, %g", &bbox[0], &bbox[1], &bbox[2], &bbox[3]); err != nil {
 		t.Fatalf("bbox field %q: %v", got, err)
 	}
-	for i, want := range []float64{-34.97, -8.05, -34.85, -7.93} {
+	for i, want := range []float64{-34.94, -8.04, -34.86, -7.96} {
 		if math.Abs(bbox[i]-want) > 0.002 { // a pixel is ~0.0004° at this zoom
-			t.Errorf("drawn bbox %v, want about [-34.97 -8.05 -34.85 -7.93]", bbox)
+			t.Errorf("drawn bbox %v, want about [-34.94 -8.04 -34.86 -7.96]", bbox)
 			break
 		}
 	}
@@ -295,5 +299,25 @@ func TestPageBaseMapTiles(t *testing.T) {
 	defer mu.Unlock()
 	if len(tiles) == 0 || !strings.HasPrefix(tiles[0], "/2/") {
 		t.Errorf("tile requests: %v", tiles)
+	}
+}
+
+// TestPageCollectionRoute: #/collections/C selects that collection and searches it.
+func TestPageCollectionRoute(t *testing.T) {
+	srv, api := startPage(t, Options{})
+	b := testpeer.Chromium(t)
+	b.Do(chromedp.Navigate(srv.URL + "/#/collections/dem"))
+	b.WaitFor(`document.querySelectorAll('#results li').length === 1`)
+	api.mu.Lock()
+	defer api.mu.Unlock()
+	if len(api.searches) != 1 {
+		t.Fatalf("%d searches", len(api.searches))
+	}
+	body, _ := json.Marshal(api.searches[0])
+	if string(body) != `{"collections":["dem"],"limit":20}` {
+		t.Errorf("search body %s", body)
+	}
+	if sel := testpeer.Eval[[]string](b, `[...document.querySelector('#collections').selectedOptions].map(o => o.value)`); len(sel) != 1 || sel[0] != "dem" {
+		t.Errorf("selected collections %v", sel)
 	}
 }
