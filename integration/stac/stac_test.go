@@ -185,6 +185,24 @@ func TestSearchServe(t *testing.T) {
 	}
 	validate(t, docs)
 
+	// The same item pushed again (another manifest) is still one item: the newest push, with
+	// the earlier one linked.
+	first := getJSON(t, base+"/collections/"+url.PathEscape(demCol["id"].(string))+"/items/olinda-dem", geojson)
+	testpeer.Run(t, dem.dir, testpeer.Eopack(t), "push", host+"/eo/dem:v2", "--stac", "item.json", "-a", "note=reprocessed")
+	fc = getJSON(t, base+"/search?ids=olinda-dem", geojson)
+	if got := ids(fc); len(got) != 1 {
+		t.Fatalf("olinda-dem pushed twice: %v", got)
+	}
+	second := fc["features"].([]any)[0].(map[string]any)
+	oldRef := first["properties"].(map[string]any)["eopack:reference"].(string)
+	newRef := second["properties"].(map[string]any)["eopack:reference"].(string)
+	if oldRef == newRef || !slices.Equal(toStrings(second["properties"].(map[string]any)["eopack:tags"]), []string{"v2"}) {
+		t.Errorf("second push: %s (was %s), tags %v", newRef, oldRef, second["properties"].(map[string]any)["eopack:tags"])
+	}
+	if pred := href(t, second, "predecessor-version"); !strings.HasSuffix(pred, "/v2/eo/dem/manifests/"+oldRef[strings.Index(oldRef, "@")+1:]) {
+		t.Errorf("predecessor-version %s, want the manifest of %s", pred, oldRef)
+	}
+
 	// A new tag and a delete show at once.
 	testpeer.Run(t, "", testpeer.Eopack(t), "tag", host+"/eo/landsat:v1", "latest")
 	tags := toStrings(getJSON(t, base+"/collections/landsat-7/items/l7-olinda", geojson)["properties"].(map[string]any)["eopack:tags"])
