@@ -81,7 +81,7 @@ func TestSearchBadRequests(t *testing.T) {
 				"bbox=0,0,1,1&intersects=" + url.QueryEscape(`{"type":"Point","coordinates":[0,0]}`),
 				"intersects=" + url.QueryEscape(`{"type":"Feature","geometry":null}`), "intersects=nope",
 				"datetime=yesterday", "datetime=2024-05-02T00:00:00Z/2024-05-01T00:00:00Z", "datetime=../..", "datetime=",
-				"datetime=2024-05-01", "limit=ten", "limit=1.5", "sortby=nosuchfield", "sortby=-",
+				"datetime=2024-05-01", "limit=ten", "limit=1.5", "limit=1e-3", "limit=NaN", "sortby=nosuchfield", "sortby=-",
 				"filter-lang=cql3&filter=" + url.QueryEscape("id = 'a'"),
 				"filter-crs=EPSG:4326&filter=" + url.QueryEscape("id = 'a'"),
 				"filter=" + url.QueryEscape("id = = 'a'"),
