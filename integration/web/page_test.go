@@ -45,12 +45,19 @@ func overlaps(a, b []float64) bool {
 	return a[0] <= b[2] && b[0] <= a[2] && a[1] <= b[3] && b[1] <= a[3]
 }
 
-// TestPageAgainstServe drives the page of eopack serve: a box drawn over the products lists
-// them, the item page's download link gives the pushed bytes, and the pull commands it
-// shows, run as they are, bring back the pushed files.
-func TestPageAgainstServe(t *testing.T) {
+// TestServe pushes the two products to one eopack serve and opens it in the map page and in
+// STAC Browser.
+func TestServe(t *testing.T) {
 	srv := testpeer.StartServe(t, "")
 	landsat, dem := pushProducts(t, srv.Host())
+	t.Run("Page", func(t *testing.T) { testPage(t, srv, landsat, dem) })
+	t.Run("StacBrowser", func(t *testing.T) { testStacBrowser(t, srv, landsat, dem) })
+}
+
+// testPage drives the page of eopack serve: a box drawn over the products lists them, the
+// item page's download link gives the pushed bytes, and the pull commands it shows, run as
+// they are, bring back the pushed files.
+func testPage(t *testing.T, srv *testpeer.Server, landsat, dem product) {
 	base := "http://" + srv.Host()
 
 	type item struct {

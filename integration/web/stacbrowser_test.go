@@ -11,13 +11,11 @@ import (
 	"github.com/eopack/eopack/internal/testpeer"
 )
 
-// TestStacBrowser opens the STAC API of eopack serve in STAC Browser 4 (built from npm by
+// testStacBrowser opens the STAC API of eopack serve in STAC Browser 4 (built from npm by
 // scripts/install-peers.sh, served here as static files): it lists the collections, a search
 // returns the pushed products, and an item page shows its assets.
-func TestStacBrowser(t *testing.T) {
+func testStacBrowser(t *testing.T, srv *testpeer.Server, landsat, dem product) {
 	dist := testpeer.StacBrowser(t)
-	srv := testpeer.StartServe(t, "")
-	landsat, dem := pushProducts(t, srv.Host())
 	site := httptest.NewServer(http.FileServer(http.Dir(dist)))
 	defer site.Close()
 	// STAC Browser's own form of an external URL: /external/http:/HOST/PATH
