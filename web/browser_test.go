@@ -97,6 +97,21 @@ func startPage(t *testing.T, o Options) (*httptest.Server, *fixtureAPI) {
 	return srv, f
 }
 
+// checkLabels fails the test for a visible form control without a label and for a button
+// or link without an accessible name.
+func checkLabels(t *testing.T, b *testpeer.Browser) {
+	t.Helper()
+	bad := testpeer.Eval[[]string](b, `[...document.querySelectorAll('input, select, textarea, button, a')]
+		.filter(e => e.offsetParent !== null && !e.closest('.leaflet-control-attribution'))
+		.filter(e => ['INPUT', 'SELECT', 'TEXTAREA'].includes(e.tagName)
+			? e.labels.length === 0 && !e.getAttribute('aria-label')
+			: !(e.getAttribute('aria-label') || e.textContent.trim() || e.title))
+		.map(e => e.outerHTML.slice(0, 80))`)
+	if len(bad) > 0 {
+		t.Errorf("controls without a label or name: %q", bad)
+	}
+}
+
 func TestPageSearchesAndShowsItem(t *testing.T) {
 	srv, api := startPage(t, Options{STACPath: "/stac/", Title: "Test archive"})
 	b := testpeer.Chromium(t)
@@ -120,6 +135,7 @@ func TestPageSearchesAndShowsItem(t *testing.T) {
 	if n := testpeer.Eval[int](b, `document.querySelectorAll('.graticule-label').length`); n < 10 {
 		t.Errorf("graticule labels: %d", n)
 	}
+	checkLabels(t, b)
 	b.Screenshot("1-collections")
 
 	webtest.ShowCollection(t, b, "landsat-7")
@@ -214,6 +230,7 @@ func TestPageSearchesAndShowsItem(t *testing.T) {
 	if len(links) != 1 || links[0] != "http://127.0.0.1:5000/v2/eo/landsat/manifests/v2" {
 		t.Errorf("links = %v", links)
 	}
+	checkLabels(t, b)
 	b.Screenshot("4-item")
 
 	file := b.Download(chromedp.Click(chromedp.CSS(`#assets tr[data-asset="B3"] a.download`)))
