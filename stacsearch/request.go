@@ -1,8 +1,8 @@
 package stacsearch
 
 import (
-	"context"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"maps"
