@@ -122,3 +122,27 @@ func TestOutputs(t *testing.T) {
 		t.Error("an array summarized")
 	}
 }
+
+func TestGeometry(t *testing.T) {
+	poly := `{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]]]}`
+	for _, in := range []string{
+		poly,
+		`{"type":"Feature","properties":{},"geometry":` + poly + `}`,
+		`{"type":"FeatureCollection","features":[{"type":"Feature","geometry":` + poly + `}]}`,
+	} {
+		g, err := Geometry([]byte(in))
+		if err != nil || string(g) != poly {
+			t.Errorf("%s: %s %v", in, g, err)
+		}
+	}
+	for in, want := range map[string]string{
+		`{"type":"Feature","geometry":null}`:         "no geometry",
+		`{"type":"FeatureCollection","features":[]}`: "of 0 features",
+		`{"type":"Circle"}`:                          `"Circle"`,
+		`not json`:                                   "not GeoJSON",
+	} {
+		if _, err := Geometry([]byte(in)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", in, err, want)
+		}
+	}
+}
