@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/eopack/eopack/cql2"
 	"github.com/eopack/eopack/stacsearch"
 	"github.com/eopack/eopack/target"
 )
@@ -210,5 +211,9 @@ func searchParams(opts *searchOptions) (stacsearch.Params, error) {
 
 // filterJSON checks a cql2-text filter and returns it as cql2-json, for POST searches.
 func filterJSON(text string) (json.RawMessage, error) {
-	return nil, nil
+	e, err := cql2.ParseText(text)
+	if err != nil {
+		return nil, err
+	}
+	return cql2.MarshalJSON(e)
 }
