@@ -1,0 +1,281 @@
+package staccrawl
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/opencontainers/go-digest"
+	"github.com/opencontainers/image-spec/specs-go"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"oras.land/oras-go/v2/registry/remote"
+
+	eoregistry "github.com/eopack/eopack/registry"
+	"github.com/eopack/eopack/stac"
+	"github.com/eopack/eopack/stacindex"
+)
+
+// memStore keeps entries in maps: the crawler's side of stacindex.File, to see exactly what
+// a crawl writes.
+type memStore struct {
+	mu      sync.Mutex
+	entries map[string]stacindex.Entry // repo@digest
+	cols    map[string]stacindex.CollectionDoc
+}
+
+func newMemStore() *memStore {
+	return &memStore{entries: map[string]stacindex.Entry{}, cols: map[string]stacindex.CollectionDoc{}}
+}
+
+func key(repo string, d digest.Digest) string { return repo + "@" + d.String() }
+
+func (m *memStore) Put(_ context.Context, e stacindex.Entry) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.entries[key(e.Repo, e.Digest)] = e
+	return nil
+}
+
+func (m *memStore) PutCollection(_ context.Context, c stacindex.CollectionDoc) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.cols[key(c.Repo, c.Digest)] = c
+	return nil
+}
+
+func (m *memStore) Delete(_ context.Context, repo string, d digest.Digest) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.entries, key(repo, d))
+	return nil
+}
+
+func (m *memStore) Digests(_ context.Context, repo string) (map[digest.Digest][]string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := map[digest.Digest][]string{}
+	for _, e := range m.entries {
+		if e.Repo == repo {
+			out[e.Digest] = e.Tags
+		}
+	}
+	return out, nil
+}
+
+func (m *memStore) SetTags(_ context.Context, repo string, d digest.Digest, tags []string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e := m.entries[key(repo, d)]
+	e.Tags = tags
+	m.entries[key(repo, d)] = e
+	return nil
+}
+
+// summary lists the entries as "repo id tags" lines, sorted.
+func (m *memStore) summary() string {
+	var lines []string
+	for _, e := range m.entries {
+		var it struct{ ID string }
+		json.Unmarshal(e.Item, &it)
+		lines = append(lines, fmt.Sprintf("%s %s %v", e.Repo, it.ID, e.Tags))
+	}
+	slices.Sort(lines)
+	return strings.Join(lines, "\n")
+}
+
+// testRegistry is the project's registry on httptest, counting blob GETs.
+type testRegistry struct {
+	host     string
+	blobGets atomic.Int64
+}
+
+func startRegistry(t *testing.T) *testRegistry {
+	t.Helper()
+	st, err := eoregistry.Open(t.Context(), t.TempDir(), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	h := eoregistry.New(st, eoregistry.Options{})
+	r := &testRegistry{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if req.Method == http.MethodGet && strings.Contains(req.URL.Path, "/blobs/") {
+			r.blobGets.Add(1)
+		}
+		h.ServeHTTP(w, req)
+	}))
+	t.Cleanup(srv.Close)
+	r.host = strings.TrimPrefix(srv.URL, "http://")
+	return r
+}
+
+func (r *testRegistry) repo(t *testing.T, name string) *remote.Repository {
+	t.Helper()
+	repo, err := remote.NewRepository(r.host + "/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo.PlainHTTP = true
+	return repo
+}
+
+func (r *testRegistry) options(t *testing.T, ns string) Options {
+	reg, err := remote.NewRegistry(r.host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg.PlainHTTP = true
+	return Options{
+		Registry:    reg,
+		Repository:  func(name string) (*remote.Repository, error) { return r.repo(t, name), nil },
+		Namespace:   ns,
+		Concurrency: 3,
+	}
+}
+
+func pushBlob(t *testing.T, repo *remote.Repository, mediaType string, b []byte, ann map[string]string) ocispec.Descriptor {
+	t.Helper()
+	d := ocispec.Descriptor{MediaType: mediaType, Digest: digest.FromBytes(b), Size: int64(len(b)), Annotations: ann}
+	if err := repo.Push(t.Context(), d, bytes.NewReader(b)); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// pushManifest pushes m and tags it with tag (none if "").
+func pushManifest(t *testing.T, repo *remote.Repository, mediaType string, m any, tag string) ocispec.Descriptor {
+	t.Helper()
+	b, _ := json.Marshal(m)
+	d := ocispec.Descriptor{MediaType: mediaType, Digest: digest.FromBytes(b), Size: int64(len(b))}
+	if err := repo.Manifests().Push(t.Context(), d, bytes.NewReader(b)); err != nil {
+		t.Fatal(err)
+	}
+	if tag != "" {
+		if err := repo.Tag(t.Context(), d, tag); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return d
+}
+
+// pushProduct pushes an EO product: the STAC Item as config, one band layer.
+func pushProduct(t *testing.T, repo *remote.Repository, id, tag string, item []byte) ocispec.Descriptor {
+	t.Helper()
+	if item == nil {
+		item = fmt.Appendf(nil, `{"type":"Feature","stac_version":"1.1.0","id":%q,"collection":"l7","bbox":[-35,-8.1,-34.8,-7.9],
+			"geometry":{"type":"Polygon","coordinates":[[[-35,-8.1],[-34.8,-8.1],[-34.8,-7.9],[-35,-7.9],[-35,-8.1]]]},
+			"properties":{"datetime":"2001-06-01T12:00:00Z"},"links":[],"assets":{"B1":{"href":"B1.tif","type":"image/tiff"}}}`, id)
+	}
+	cfg := pushBlob(t, repo, stac.MediaTypeItemConfig, item, nil)
+	band := pushBlob(t, repo, "image/tiff", []byte("band of "+id), map[string]string{stac.AnnotationTitle: "B1.tif", stac.AnnotationAsset: "B1"})
+	m := ocispec.Manifest{
+		Versioned: specsV2, MediaType: ocispec.MediaTypeImageManifest, ArtifactType: stac.ArtifactType,
+		Config: cfg, Layers: []ocispec.Descriptor{band},
+		Annotations: map[string]string{ocispec.AnnotationCreated: "2024-01-02T03:04:05Z"},
+	}
+	return pushManifest(t, repo, ocispec.MediaTypeImageManifest, m, tag)
+}
+
+var specsV2 = specs.Versioned{SchemaVersion: 2}
+
+func TestCrawlIncremental(t *testing.T) {
+	ctx := t.Context()
+	reg := startRegistry(t)
+	a, b, other := reg.repo(t, "eo/a"), reg.repo(t, "eo/b"), reg.repo(t, "other/c")
+	pa := pushProduct(t, a, "scene-a", "v1", nil)
+	if err := a.Tag(ctx, pa, "latest"); err != nil {
+		t.Fatal(err)
+	}
+	pushProduct(t, other, "scene-c", "v1", nil)
+	// eo/b: a plain artifact (not a product) and an image index whose child is a product.
+	cfg := pushBlob(t, b, "application/vnd.oci.empty.v1+json", []byte("{}"), nil)
+	pushManifest(t, b, ocispec.MediaTypeImageManifest, ocispec.Manifest{Versioned: specsV2, MediaType: ocispec.MediaTypeImageManifest, ArtifactType: "application/x-notes", Config: cfg, Layers: []ocispec.Descriptor{cfg}}, "notes")
+	child := pushProduct(t, b, "scene-b", "", nil)
+	pushManifest(t, b, ocispec.MediaTypeImageIndex, ocispec.Index{Versioned: specsV2, MediaType: ocispec.MediaTypeImageIndex, Manifests: []ocispec.Descriptor{child}}, "multi")
+
+	st := newMemStore()
+	sum, err := Crawl(ctx, st, reg.options(t, "eo"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "eo/a scene-a [latest v1]\neo/b scene-b []"
+	if got := st.summary(); got != want {
+		t.Errorf("index:\n%s\nwant:\n%s", got, want)
+	}
+	if (sum != Summary{Repositories: 2, Manifests: 4, Indexed: 2, Skipped: 1, Fetched: 2}) {
+		t.Errorf("first crawl: %+v", sum)
+	}
+	e := st.entries[key("eo/a", pa.Digest)]
+	if e.Created.Format("2006-01-02T15:04:05Z") != "2024-01-02T03:04:05Z" || e.Assets["B1"].MediaType != "image/tiff" || e.Assets["B1"].Size != int64(len("band of scene-a")) {
+		t.Errorf("entry %+v", e)
+	}
+	gets := reg.blobGets.Load()
+
+	// Rerun: nothing fetched.
+	sum, err = Crawl(ctx, st, reg.options(t, "eo"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if (sum != Summary{Repositories: 2, Manifests: 4, Unchanged: 2, Skipped: 1}) || reg.blobGets.Load() != gets {
+		t.Errorf("rerun: %+v, %d blob GETs", sum, reg.blobGets.Load()-gets)
+	}
+
+	// Move v1 to a new product: the old one stays (by digest, untagged) while the registry has it.
+	pushProduct(t, a, "scene-a2", "v1", nil)
+	sum, err = Crawl(ctx, st, reg.options(t, "eo"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "eo/a scene-a [latest]\neo/a scene-a2 [v1]\neo/b scene-b []"; st.summary() != want {
+		t.Errorf("after retag:\n%s\nwant:\n%s", st.summary(), want)
+	}
+	if sum.Indexed != 1 || sum.Retagged != 1 || sum.Unchanged != 2 || sum.Fetched != 1 {
+		t.Errorf("after retag: %+v", sum)
+	}
+
+	// Delete the old product: removed.
+	if err := a.Delete(ctx, pa); err != nil {
+		t.Fatal(err)
+	}
+	sum, err = Crawl(ctx, st, reg.options(t, "eo"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "eo/a scene-a2 [v1]\neo/b scene-b []"; st.summary() != want {
+		t.Errorf("after delete:\n%s\nwant:\n%s", st.summary(), want)
+	}
+	if sum.Removed != 1 || sum.Fetched != 0 {
+		t.Errorf("after delete: %+v", sum)
+	}
+}
+
+func TestCrawlGoesOnPastABadProduct(t *testing.T) {
+	reg := startRegistry(t)
+	pushProduct(t, reg.repo(t, "eo/good"), "good", "v1", nil)
+	pushProduct(t, reg.repo(t, "eo/bad"), "bad", "v1", []byte(`{"type":"Feature","id":""}`))
+	var warnings []string
+	var mu sync.Mutex
+	o := reg.options(t, "")
+	o.Warn = func(s string) { mu.Lock(); warnings = append(warnings, s); mu.Unlock() }
+	st := newMemStore()
+	sum, err := Crawl(t.Context(), st, o)
+	if !errors.Is(err, ErrFailed) || sum.Failed != 1 || sum.Indexed != 1 {
+		t.Fatalf("%+v, %v", sum, err)
+	}
+	if st.summary() != "eo/good good [v1]" {
+		t.Errorf("index: %s", st.summary())
+	}
+	if len(warnings) != 1 || !strings.HasPrefix(warnings[0], "eo/bad@sha256:") {
+		t.Errorf("warnings %q", warnings)
+	}
+}
