@@ -35,40 +35,45 @@ for pin in "${pins[@]}"; do
   echo "$mod" > "$stamp"
 done
 
-# Slow builds (cosign: ~13 CPU-minutes) go on in the background while the tests run: the
-# binary is built under a temporary name, renamed into place, then its stamp is written; a
-# lock folder holding the builder's PID keeps two runs from building at once; a failure
-# leaves .NAME.failed (with the log) for the tests to report. Tests wait for the stamp
-# (testpeer.WaitBin).
-bg_pins=(
-  "cosign|github.com/sigstore/cosign/v3/cmd/cosign@v3.1.3"
-)
-for pin in "${bg_pins[@]}"; do
-  name=${pin%%|*}; mod=${pin#*|}
-  stamp=$bin/.$name.version lock=$bin/.$name.lock log=$bin/.$name.log
-  if [ -x "$bin/$name" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$mod" ]; then
-    continue
+# Slow builds go on in the background while the tests run (cosign: ~13 CPU-minutes; STAC
+# Browser: ~8 minutes of npm install and webpack): bg_build NAME DIR PIN CMD… runs
+# `CMD… TMP`, which leaves NAME in the fresh folder TMP; NAME is then renamed to DIR/NAME and
+# its stamp DIR/.NAME.version (holding PIN) written. A lock folder holding the builder's PID
+# keeps two runs from building at once; a failure leaves .NAME.failed (with the log
+# .NAME.log) for the tests to report. Tests wait for the stamp (testpeer.WaitBin).
+bg_build() {
+  local name=$1 dir=$2 pin=$3
+  shift 3
+  local stamp=$dir/.$name.version lock=$dir/.$name.lock log=$dir/.$name.log
+  if [ -e "$dir/$name" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$pin" ]; then
+    return 0
   fi
   if [ -d "$lock" ] && kill -0 "$(cat "$lock/pid" 2>/dev/null)" 2>/dev/null; then
-    echo "install-peers: $mod is being built (log: $log)" >&2
-    continue
+    echo "install-peers: $pin is being built (log: $log)" >&2
+    return 0
   fi
   rm -rf "$lock"
-  mkdir "$lock" 2>/dev/null || continue # another run took the lock just now
+  mkdir "$lock" 2>/dev/null || return 0 # another run took the lock just now
   echo $$ > "$lock/pid" # this script's, until the builder writes its own
-  rm -f "$stamp" "$bin/.$name.failed"
-  echo "install-peers: building $mod in the background (log: $log)" >&2
+  rm -f "$stamp" "$dir/.$name.failed"
+  echo "install-peers: building $pin in the background (log: $log)" >&2
   (
     echo "$BASHPID" > "$lock/pid"
-    tmp=$(mktemp -d "$bin/.$name.build-XXXXXX")
-    if GOBIN=$tmp GOFLAGS=-mod=mod go install "$mod" && mv -f "$tmp/$name" "$bin/$name"; then
-      echo "$mod" > "$stamp"
+    tmp=$(mktemp -d "$dir/.$name.build-XXXXXX")
+    if "$@" "$tmp" && rm -rf "$dir/$name" && mv -f "$tmp/$name" "$dir/$name"; then
+      echo "$pin" > "$stamp"
     else
-      echo "$mod" > "$bin/.$name.failed"
+      echo "$pin" > "$dir/.$name.failed"
     fi
     rm -rf "$tmp" "$lock"
   ) </dev/null >"$log" 2>&1 &
-done
+}
+
+# go_install MOD DIR: go install MOD with its binary in DIR.
+go_install() { GOBIN=$2 GOFLAGS=-mod=mod go install "$1"; }
+
+bg_build cosign "$bin" github.com/sigstore/cosign/v3/cmd/cosign@v3.1.3 \
+  go_install github.com/sigstore/cosign/v3/cmd/cosign@v3.1.3
 
 need_apt=()
 command -v gdalinfo >/dev/null 2>&1 || need_apt+=(gdal-bin)
@@ -81,10 +86,18 @@ command -v curl >/dev/null 2>&1 || need_apt+=(curl)
 command -v tmux >/dev/null 2>&1 || need_apt+=(tmux)
 # PostgreSQL 15 (Debian bookworm's): the scale-out tests start throwaway clusters with initdb.
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
+# chromium: the web page and STAC Browser are driven headless (chromedp); npm builds STAC Browser.
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "install-peers: apt-get install ${need_apt[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive
   (apt-get update -qq && apt-get install -y -qq --no-install-recommends "${need_apt[@]}") >&2
 fi
+
+# STAC Browser 4, a STAC API client people use, built from its npm source package into
+# $peers/stac-browser/dist (needs npm, installed above).
+bg_build stac-browser "$peers" "@radiantearth/stac-browser@4.0.1 ol-stac@1.2.0 historyMode=hash" \
+  "$(cd "$(dirname "$0")" && pwd)/build-stac-browser.sh" @radiantearth/stac-browser@4.0.1 ol-stac@1.2.0
 
 echo "$bin"
