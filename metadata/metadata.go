@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/opencontainers/go-digest"
+
+	"github.com/eopack/eopack/stacindex"
 )
 
 // Sentinel errors; engines wrap them with context (fmt.Errorf("%s: %w", d, ErrBlobUnknown)).
@@ -70,6 +72,11 @@ type PutManifest struct {
 	Blobs    []digest.Digest // config and layers that must be linked to Repo (foreign layers left out)
 	Children []digest.Digest // manifests of an index that must be manifests of Repo
 	Tags     []string        // each set (or moved) to this manifest
+	// Product and Collection are the STAC index's record of an EO product or of a STAC
+	// Collection document (nil: none); engines that keep the index write it in the
+	// manifest's own transaction when the manifest is new.
+	Product    *stacindex.Entry
+	Collection *stacindex.CollectionDoc
 }
 
 // Referrer is a manifest whose subject is the asked digest, as the referrers API lists it.

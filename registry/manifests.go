@@ -89,6 +89,7 @@ func (h *Handler) putManifest(w http.ResponseWriter, r *http.Request, rt route) 
 		tags = append([]string{rt.ref}, tags...)
 	}
 	p.Tags = tags
+	h.indexRecord(r.Context(), &p, h.opt.Log)
 	if err := h.st.Meta.PutManifest(r.Context(), p); err != nil {
 		return err
 	}

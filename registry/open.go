@@ -58,7 +58,15 @@ func OpenLocation(ctx context.Context, l Location, log io.Writer) (*Storage, err
 	if l.DB == "" && l.Blobs == "" {
 		return Open(ctx, l.Root, log)
 	}
-	return openParts(ctx, l, false)
+	st, err := openParts(ctx, l, false)
+	if err != nil {
+		return nil, err
+	}
+	if err := st.backfill(ctx, log); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return st, nil
 }
 
 // OpenLocationReadOnly opens the storage at l to read it while servers run on it.
@@ -137,6 +145,10 @@ func Open(ctx context.Context, root string, log io.Writer) (*Storage, error) {
 			st.Close()
 			return nil, fmt.Errorf("import %s: %w", root, err)
 		}
+	}
+	if err := st.backfill(ctx, log); err != nil {
+		st.Close()
+		return nil, err
 	}
 	return st, nil
 }

@@ -2,59 +2,175 @@ package stacindex
 
 import (
 	"context"
-	"errors"
+	"database/sql"
+	"fmt"
+	"strings"
 
 	"github.com/opencontainers/go-digest"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
 // File is a standalone index (one SQLite file), as `eopack stac index` writes it: the same
-// item tables as the registry's metadata database, with tags kept in a table of their own.
-type File struct{}
+// index tables as the registry's metadata database (Schema), with the tags in a table of
+// their own (FileSchema). Its user_version is the schema version.
+type File struct {
+	*DB
+	path string
+}
 
 var _ Index = (*File)(nil)
 
-var errTODO = errors.New("stacindex: not implemented yet")
+// fileVersion is the user_version of a File with Schema and FileSchema.
+const fileVersion = 1
 
 // OpenFile opens (creating if needed) the index file at path.
-func OpenFile(path string) (*File, error) { return nil, errTODO }
-
-// Put inserts or replaces the entry of manifest (e.Repo, e.Digest).
-func (f *File) Put(ctx context.Context, e Entry) error { return errTODO }
-
-// PutCollection inserts or replaces a pushed STAC Collection document.
-func (f *File) PutCollection(ctx context.Context, c CollectionDoc) error { return errTODO }
-
-// Delete removes the entry of manifest d of repo (an unknown one is not an error).
-func (f *File) Delete(ctx context.Context, repo string, d digest.Digest) error { return errTODO }
-
-// Digests lists the indexed manifests of repo with their tags (for incremental crawls).
-func (f *File) Digests(ctx context.Context, repo string) (map[digest.Digest][]string, error) {
-	return nil, errTODO
+func OpenFile(path string) (*File, error) {
+	esc := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
+	db, err := sql.Open("sqlite", "file:"+esc+"?_txlock=immediate&_pragma=busy_timeout(10000)"+
+		"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-65536)")
+	if err != nil {
+		return nil, fmt.Errorf("index %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(8)
+	db.SetMaxIdleConns(8)
+	f := &File{DB: NewDB(db, SQLite), path: path}
+	if err := f.migrate(context.Background()); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("index %s: %w", path, err)
+	}
+	return f, nil
 }
 
-// SetTags replaces the tags of an indexed manifest.
+func (f *File) migrate(ctx context.Context) error {
+	return f.write(ctx, func(c q) error {
+		var v int
+		if err := c.queryRow(ctx, `PRAGMA user_version`).Scan(&v); err != nil {
+			return err
+		}
+		switch v {
+		case fileVersion:
+			return nil
+		case 0:
+		default:
+			return fmt.Errorf("index version %d, this eopack reads version %d", v, fileVersion)
+		}
+		var tables int
+		if err := c.queryRow(ctx, `SELECT count(*) FROM sqlite_master`).Scan(&tables); err != nil {
+			return err
+		}
+		if tables > 0 {
+			return fmt.Errorf("not an eopack index file")
+		}
+		for _, stmt := range append(append([]string{}, Schema...), FileSchema...) {
+			if s, ok := Expand(stmt, SQLite); ok {
+				if _, err := c.exec(ctx, s); err != nil {
+					return err
+				}
+			}
+		}
+		_, err := c.exec(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, fileVersion))
+		return err
+	})
+}
+
+// write runs fn in one transaction.
+func (f *File) write(ctx context.Context, fn func(q) error) error {
+	tx, err := f.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(q{tx, SQLite}); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// Put inserts or replaces the entry of manifest (e.Repo, e.Digest) with its tags.
+func (f *File) Put(ctx context.Context, e Entry) error {
+	return f.PutAll(ctx, []Entry{e})
+}
+
+// PutAll puts entries in one transaction.
+func (f *File) PutAll(ctx context.Context, entries []Entry) error {
+	return f.write(ctx, func(c q) error {
+		for _, e := range entries {
+			if err := Put(ctx, c.Querier, SQLite, e); err != nil {
+				return err
+			}
+			if err := setTags(ctx, c, e.Repo, e.Digest, e.Tags); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// PutCollection inserts or replaces a pushed STAC Collection document with its tags.
+func (f *File) PutCollection(ctx context.Context, doc CollectionDoc, tags []string) error {
+	return f.write(ctx, func(c q) error {
+		if err := PutCollection(ctx, c.Querier, SQLite, doc); err != nil {
+			return err
+		}
+		return setTags(ctx, c, doc.Repo, doc.Digest, tags)
+	})
+}
+
+// Delete removes manifest d of repo (a product or a Collection document) and its tags; an
+// unknown one is not an error.
+func (f *File) Delete(ctx context.Context, repo string, d digest.Digest) error {
+	return f.write(ctx, func(c q) error {
+		if err := Delete(ctx, c.Querier, SQLite, repo, d); err != nil {
+			return err
+		}
+		_, err := c.exec(ctx, `DELETE FROM stac_tags WHERE repo = ? AND digest = ?`, repo, d.String())
+		return err
+	})
+}
+
+// Digests lists the indexed manifests of repo (products and Collection documents) with
+// their tags, for incremental crawls.
+func (f *File) Digests(ctx context.Context, repo string) (map[digest.Digest][]string, error) {
+	rows, err := f.r().query(ctx, `SELECT m.digest, t.name FROM
+		(SELECT digest FROM stac_items WHERE repo = ? UNION SELECT digest FROM stac_collections WHERE repo = ?) m
+		LEFT JOIN stac_tags t ON t.repo = ? AND t.digest = m.digest ORDER BY m.digest, t.name`, repo, repo, repo)
+	if err != nil {
+		return nil, fmt.Errorf("index %s: %w", f.path, err)
+	}
+	defer rows.Close()
+	out := map[digest.Digest][]string{}
+	for rows.Next() {
+		var d string
+		var tag sql.NullString
+		if err := rows.Scan(&d, &tag); err != nil {
+			return nil, err
+		}
+		out[digest.Digest(d)] = append(out[digest.Digest(d)], tag.String)
+		if !tag.Valid {
+			out[digest.Digest(d)] = []string{}
+		}
+	}
+	return out, rows.Err()
+}
+
+// SetTags replaces the tags of an indexed manifest (a tag of the repository pointing at
+// another manifest moves here).
 func (f *File) SetTags(ctx context.Context, repo string, d digest.Digest, tags []string) error {
-	return errTODO
+	return f.write(ctx, func(c q) error { return setTags(ctx, c, repo, d, tags) })
+}
+
+func setTags(ctx context.Context, c q, repo string, d digest.Digest, tags []string) error {
+	if _, err := c.exec(ctx, `DELETE FROM stac_tags WHERE repo = ? AND digest = ?`, repo, d.String()); err != nil {
+		return err
+	}
+	for _, t := range tags {
+		if _, err := c.exec(ctx, `INSERT INTO stac_tags (repo, digest, name) VALUES (?, ?, ?)
+			ON CONFLICT (repo, name) DO UPDATE SET digest = excluded.digest`, repo, d.String(), t); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Close closes the file.
-func (f *File) Close() error { return nil }
-
-// Search implements Index.
-func (f *File) Search(ctx context.Context, q Query) (Page, error) { return Page{}, errTODO }
-
-// Collections implements Index.
-func (f *File) Collections(ctx context.Context) ([]Collection, error) { return nil, errTODO }
-
-// Collection implements Index.
-func (f *File) Collection(ctx context.Context, id string) (Collection, error) {
-	return Collection{}, errTODO
-}
-
-// Item implements Index.
-func (f *File) Item(ctx context.Context, collection, id string) (Hit, error) { return Hit{}, errTODO }
-
-// Queryables implements Index.
-func (f *File) Queryables(ctx context.Context, collection string) (map[string]any, error) {
-	return nil, errTODO
-}
+func (f *File) Close() error { return f.db.Close() }

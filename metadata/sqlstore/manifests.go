@@ -11,6 +11,7 @@ import (
 	"github.com/opencontainers/go-digest"
 
 	"github.com/eopack/eopack/metadata"
+	"github.com/eopack/eopack/stacindex"
 )
 
 // manifestColumns are the columns scanManifest reads, body last.
@@ -111,6 +112,9 @@ func (s *Store) PutManifest(ctx context.Context, p metadata.PutManifest) error {
 					return err
 				}
 			}
+			if err := s.indexManifest(ctx, c, p, fromStamp(created)); err != nil {
+				return err
+			}
 		}
 		for _, tag := range p.Tags {
 			if _, err := c.exec(ctx, `INSERT INTO tags (repo_id, name, manifest_id) VALUES (?, ?, ?)
@@ -183,6 +187,9 @@ func (s *Store) DeleteManifest(ctx context.Context, repo string, d digest.Digest
 		}
 		if id == 0 {
 			return fmt.Errorf("%s@%s: %w", repo, d, metadata.ErrManifestUnknown)
+		}
+		if err := stacindex.Delete(ctx, c.q, s.flavor(), repo, d); err != nil {
+			return fmt.Errorf("deleting manifest %s@%s: %w", repo, d, err)
 		}
 		for _, q := range []string{
 			`DELETE FROM tags WHERE manifest_id = ?`,

@@ -3,13 +3,15 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+
+	"github.com/eopack/eopack/stacindex"
 )
 
 // migrations are the schema's versions: migrations[i] takes the database from version i to
 // i+1. Applied migrations are recorded in schema_migrations and never edited; a change to
 // the schema is a new entry.
 //
-// Layout (version 1):
+// Layout (version 1; version 2 adds the STAC index, see stacMigration):
 //
 //	repositories   id, name                        a repository exists while it has a row
 //	manifests      id, repo_id → repositories       body kept inline, last column
@@ -77,7 +79,16 @@ var migrations = [][]string{{
 		updated BIGINT NOT NULL
 	)`,
 	`CREATE INDEX uploads_updated ON uploads (updated)`,
-}}
+}, stacMigration}
+
+// stacMigration (version 2) adds the STAC index's tables (stacindex.Schema), its view of the
+// tags, and asks the registry to index the EO products already stored (a one-time backfill,
+// stac_stats.backfill = 1 until done).
+var stacMigration = append(append([]string{}, stacindex.Schema...),
+	`CREATE VIEW stac_tags AS SELECT r.name AS repo, m.digest AS digest, t.name AS name
+		FROM tags t JOIN manifests m ON m.id = t.manifest_id JOIN repositories r ON r.id = t.repo_id`,
+	`INSERT INTO stac_stats (name, value) VALUES ('backfill', 1)`,
+)
 
 // SchemaVersion is the schema version this package reads and writes.
 var SchemaVersion = len(migrations)
@@ -112,7 +123,11 @@ func (s *Store) migrate(ctx context.Context) error {
 		}
 		for ; v < SchemaVersion; v++ {
 			for _, stmt := range migrations[v] {
-				if _, err := t.exec(ctx, s.d.expand(stmt)); err != nil {
+				stmt, ok := stacindex.Expand(s.d.expand(stmt), s.flavor())
+				if !ok {
+					continue
+				}
+				if _, err := t.exec(ctx, stmt); err != nil {
 					return fmt.Errorf("migration %d: %w", v+1, err)
 				}
 			}

@@ -13,11 +13,13 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"github.com/opencontainers/go-digest"
 
 	"github.com/eopack/eopack/metadata"
+	"github.com/eopack/eopack/stacindex"
 )
 
 var _ metadata.Store = (*Store)(nil)
@@ -50,6 +52,9 @@ type Store struct {
 	tryLock  func(ctx context.Context, name string) (func(), bool, error)
 	onClose  func() error
 	now      func() time.Time
+
+	ixOnce sync.Once
+	ix     *stacindex.DB
 }
 
 // New migrates db's schema to SchemaVersion (or, read-only, checks it) and returns the
