@@ -27,7 +27,7 @@ import (
 // Store is where the crawl writes: a *stacindex.File.
 type Store interface {
 	Put(ctx context.Context, e stacindex.Entry) error
-	PutCollection(ctx context.Context, c stacindex.CollectionDoc) error
+	PutCollection(ctx context.Context, c stacindex.CollectionDoc, tags []string) error
 	Delete(ctx context.Context, repo string, d digest.Digest) error
 	Digests(ctx context.Context, repo string) (map[digest.Digest][]string, error)
 	SetTags(ctx context.Context, repo string, d digest.Digest, tags []string) error

@@ -2,13 +2,13 @@ package staccrawl
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -25,72 +25,42 @@ import (
 	"github.com/eopack/eopack/stacindex"
 )
 
-// memStore keeps entries in maps: the crawler's side of stacindex.File, to see exactly what
-// a crawl writes.
-type memStore struct {
-	mu      sync.Mutex
-	entries map[string]stacindex.Entry // repo@digest
-	cols    map[string]stacindex.CollectionDoc
-}
-
-func newMemStore() *memStore {
-	return &memStore{entries: map[string]stacindex.Entry{}, cols: map[string]stacindex.CollectionDoc{}}
-}
-
-func key(repo string, d digest.Digest) string { return repo + "@" + d.String() }
-
-func (m *memStore) Put(_ context.Context, e stacindex.Entry) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.entries[key(e.Repo, e.Digest)] = e
-	return nil
-}
-
-func (m *memStore) PutCollection(_ context.Context, c stacindex.CollectionDoc) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.cols[key(c.Repo, c.Digest)] = c
-	return nil
-}
-
-func (m *memStore) Delete(_ context.Context, repo string, d digest.Digest) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	delete(m.entries, key(repo, d))
-	return nil
-}
-
-func (m *memStore) Digests(_ context.Context, repo string) (map[digest.Digest][]string, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	out := map[digest.Digest][]string{}
-	for _, e := range m.entries {
-		if e.Repo == repo {
-			out[e.Digest] = e.Tags
-		}
+// openFile opens a fresh index file.
+func openFile(t *testing.T) *stacindex.File {
+	t.Helper()
+	f, err := stacindex.OpenFile(filepath.Join(t.TempDir(), "index.db"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	return out, nil
+	t.Cleanup(func() { f.Close() })
+	return f
 }
 
-func (m *memStore) SetTags(_ context.Context, repo string, d digest.Digest, tags []string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	e := m.entries[key(repo, d)]
-	e.Tags = tags
-	m.entries[key(repo, d)] = e
-	return nil
-}
-
-// summary lists the entries as "repo id tags" lines, sorted.
-func (m *memStore) summary() string {
+// summary lists the indexed items as "repo id tags" lines, sorted.
+func summary(t *testing.T, f *stacindex.File) string {
+	t.Helper()
+	page, err := f.Search(t.Context(), stacindex.Query{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
 	var lines []string
-	for _, e := range m.entries {
+	for _, h := range page.Hits {
 		var it struct{ ID string }
-		json.Unmarshal(e.Item, &it)
-		lines = append(lines, fmt.Sprintf("%s %s %v", e.Repo, it.ID, e.Tags))
+		json.Unmarshal(h.Item, &it)
+		lines = append(lines, fmt.Sprintf("%s %s %v", h.Repo, it.ID, h.Tags))
 	}
 	slices.Sort(lines)
 	return strings.Join(lines, "\n")
+}
+
+// entry is the indexed item id.
+func entry(t *testing.T, f *stacindex.File, id string) stacindex.Hit {
+	t.Helper()
+	h, err := f.Item(t.Context(), "l7", id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
 }
 
 // testRegistry is the project's registry on httptest, counting blob GETs.
@@ -203,20 +173,20 @@ func TestCrawlIncremental(t *testing.T) {
 	child := pushProduct(t, b, "scene-b", "", nil)
 	pushManifest(t, b, ocispec.MediaTypeImageIndex, ocispec.Index{Versioned: specsV2, MediaType: ocispec.MediaTypeImageIndex, Manifests: []ocispec.Descriptor{child}}, "multi")
 
-	st := newMemStore()
+	st := openFile(t)
 	sum, err := Crawl(ctx, st, reg.options(t, "eo"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := "eo/a scene-a [latest v1]\neo/b scene-b []"
-	if got := st.summary(); got != want {
+	if got := summary(t, st); got != want {
 		t.Errorf("index:\n%s\nwant:\n%s", got, want)
 	}
 	if (sum != Summary{Repositories: 2, Manifests: 4, Indexed: 2, Skipped: 1, Fetched: 2}) {
 		t.Errorf("first crawl: %+v", sum)
 	}
-	e := st.entries[key("eo/a", pa.Digest)]
-	if e.Created.Format("2006-01-02T15:04:05Z") != "2024-01-02T03:04:05Z" || e.Assets["B1"].MediaType != "image/tiff" || e.Assets["B1"].Size != int64(len("band of scene-a")) {
+	e := entry(t, st, "scene-a")
+	if e.Digest != pa.Digest || e.Created.Format("2006-01-02T15:04:05Z") != "2024-01-02T03:04:05Z" || e.Assets["B1"].MediaType != "image/tiff" || e.Assets["B1"].Size != int64(len("band of scene-a")) {
 		t.Errorf("entry %+v", e)
 	}
 	gets := reg.blobGets.Load()
@@ -236,8 +206,8 @@ func TestCrawlIncremental(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := "eo/a scene-a [latest]\neo/a scene-a2 [v1]\neo/b scene-b []"; st.summary() != want {
-		t.Errorf("after retag:\n%s\nwant:\n%s", st.summary(), want)
+	if want := "eo/a scene-a [latest]\neo/a scene-a2 [v1]\neo/b scene-b []"; summary(t, st) != want {
+		t.Errorf("after retag:\n%s\nwant:\n%s", summary(t, st), want)
 	}
 	if sum.Indexed != 1 || sum.Retagged != 1 || sum.Unchanged != 2 || sum.Fetched != 1 {
 		t.Errorf("after retag: %+v", sum)
@@ -251,8 +221,8 @@ func TestCrawlIncremental(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := "eo/a scene-a2 [v1]\neo/b scene-b []"; st.summary() != want {
-		t.Errorf("after delete:\n%s\nwant:\n%s", st.summary(), want)
+	if want := "eo/a scene-a2 [v1]\neo/b scene-b []"; summary(t, st) != want {
+		t.Errorf("after delete:\n%s\nwant:\n%s", summary(t, st), want)
 	}
 	if sum.Removed != 1 || sum.Fetched != 0 {
 		t.Errorf("after delete: %+v", sum)
@@ -267,13 +237,13 @@ func TestCrawlGoesOnPastABadProduct(t *testing.T) {
 	var mu sync.Mutex
 	o := reg.options(t, "")
 	o.Warn = func(s string) { mu.Lock(); warnings = append(warnings, s); mu.Unlock() }
-	st := newMemStore()
+	st := openFile(t)
 	sum, err := Crawl(t.Context(), st, o)
 	if !errors.Is(err, ErrFailed) || sum.Failed != 1 || sum.Indexed != 1 {
 		t.Fatalf("%+v, %v", sum, err)
 	}
-	if st.summary() != "eo/good good [v1]" {
-		t.Errorf("index: %s", st.summary())
+	if summary(t, st) != "eo/good good [v1]" {
+		t.Errorf("index: %s", summary(t, st))
 	}
 	if len(warnings) != 1 || !strings.HasPrefix(warnings[0], "eo/bad@sha256:") {
 		t.Errorf("warnings %q", warnings)

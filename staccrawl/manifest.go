@@ -70,7 +70,7 @@ func (c *crawler) manifest(ctx context.Context, repo *remote.Repository, name st
 		return nil, ctx.Err()
 	case ok:
 		col.Created = c.created(m)
-		if err := c.st.PutCollection(ctx, col); err != nil {
+		if err := c.st.PutCollection(ctx, col, tags); err != nil {
 			return nil, err
 		}
 		c.count(func(s *Summary) { s.Indexed++ })
