@@ -42,7 +42,7 @@ func TestIndexServeSearchPull(t *testing.T) {
 
 	e.must(append([]string{"push", host + "/eo/l7-olinda:v1", "--stac", filepath.Join(landsat.Dir, "item.json")}, auth...)...)
 	e.must(append([]string{"push", host + "/eo/olinda-dem:2010", "--stac", filepath.Join(dem.Dir, "item.json")}, auth...)...)
-	e.must(append([]string{"push", host + "/other/notes:v1", filepath.Join(dem.Dir, "item.json")}, auth...)...) // outside the namespace
+	e.must(append([]string{"push", "--disable-path-validation", host + "/other/notes:v1", filepath.Join(dem.Dir, "item.json")}, auth...)...) // outside the namespace
 
 	index := filepath.Join(t.TempDir(), "eo.stac.db")
 	crawl := func() (string, int) {
@@ -64,7 +64,7 @@ func TestIndexServeSearchPull(t *testing.T) {
 
 	// Serve the index: distribution wants a token even for anonymous pulls, so asset hrefs
 	// go through stac serve, which has the credentials.
-	addr := e.startStacServe(append([]string{"--index", index}, auth...)...)
+	addr := e.startStacServe(append([]string{"--index", index, "--registry-url", "http://" + host}, auth...)...)
 	api := "http://" + addr + "/stac/"
 	refs := strings.Fields(e.must("search", api, "--format", "refs", "--sortby", "id"))
 	if len(refs) != 2 || !strings.HasPrefix(refs[0], host+"/eo/l7-olinda@sha256:") || !strings.HasPrefix(refs[1], host+"/eo/olinda-dem@sha256:") {
