@@ -18,7 +18,7 @@ type Expr interface{}
 // "t_after", "t_before", "t_contains", "t_disjoint", "t_during", "t_equals",
 // "t_finishedBy", "t_finishes", "t_intersects", "t_meets", "t_metBy", "t_overlappedBy",
 // "t_overlaps", "t_startedBy", "t_starts", "a_equals", "a_contains", "a_containedBy",
-// "a_overlaps", "+", "-", "*", "/"; any other name is a function call.
+// "a_overlaps", "+", "-", "*", "/", "%", "div", "^"; any other name is a function call.
 //
 // NOT LIKE, NOT BETWEEN, NOT IN and IS NOT NULL are "not" around the positive form, as
 // cql2-json writes them. "in" has two arguments: the value and an []Expr of candidates.

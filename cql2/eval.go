@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"reflect"
 	"strings"
 	"time"
@@ -32,15 +33,22 @@ type val struct {
 
 // Eval reports whether f matches e.
 //
-// Numbers compare as numbers, strings as strings, booleans as booleans; a TIMESTAMP or DATE
-// compares as an instant with a property holding an RFC 3339 string (a DATE is its 00:00
-// UTC). A comparison with NULL (a missing or null property) is unknown, and Eval answers
-// false for unknown; IS NULL is true for a missing property.
+// Numbers compare as numbers, strings byte by byte, booleans with false before true. A
+// TIMESTAMP or DATE compares as an instant (a DATE is its 00:00 UTC) with another one or
+// with a property holding an RFC 3339 string or a YYYY-MM-DD date. Arrays are equal when
+// they hold equal elements in the same order; A_CONTAINS, A_CONTAINEDBY and A_OVERLAPS
+// treat them as sets, and a scalar property value as an array of one. Arithmetic that has
+// no finite result (a division by zero) is NULL.
+//
+// NULL: a comparison with a missing or null property is unknown, and Eval answers false for
+// unknown; IS NULL is true for a missing property. With NOT, such an item matches neither
+// "x = 1" nor "NOT x = 1", as in SQL.
 //
 // STAC times: "datetime" falls back to "start_datetime" when it is null or missing, and in
 // the T_* operators "datetime" is the interval [start_datetime, end_datetime] of an item
 // that has both (else the instant datetime). T_INTERSECTS(datetime, INTERVAL(a, b)) thus
 // finds every item whose time overlaps [a, b], as the search's datetime parameter does.
+// An INTERVAL bound that is a missing property makes the interval NULL.
 func Eval(e Expr, f Feature) (bool, error) {
 	ev := evaluator{f: f}
 	v, err := ev.value(e)
@@ -189,7 +197,7 @@ func (ev evaluator) op(o Op) (val, error) {
 		return val{v: v.v == nil}, err
 	case "casei", "accenti":
 		return ev.fold(o)
-	case "+", "-", "*", "/":
+	case "+", "-", "*", "/", "%", "div", "^":
 		return ev.arithmetic(o)
 	}
 	args, err := ev.values(o.Args)
@@ -314,16 +322,32 @@ func (ev evaluator) arithmetic(o Op) (val, error) {
 	}
 	switch o.Op {
 	case "+":
-		return val{v: x + y, dyn: dyn}, nil
+		return finite(x+y, dyn), nil
 	case "-":
-		return val{v: x - y, dyn: dyn}, nil
+		return finite(x-y, dyn), nil
 	case "*":
-		return val{v: x * y, dyn: dyn}, nil
+		return finite(x*y, dyn), nil
+	case "^":
+		return finite(math.Pow(x, y), dyn), nil
 	}
 	if y == 0 {
 		return val{dyn: dyn}, nil // division by zero is NULL
 	}
-	return val{v: x / y, dyn: dyn}, nil
+	switch o.Op {
+	case "%":
+		return val{v: math.Mod(x, y), dyn: dyn}, nil
+	case "div":
+		return finite(math.Trunc(x/y), dyn), nil
+	}
+	return finite(x/y, dyn), nil
+}
+
+// finite is a numeric result, NULL where it is not a finite number.
+func finite(f float64, dyn bool) val {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return val{dyn: dyn}
+	}
+	return val{v: f, dyn: dyn}
 }
 
 // mismatch is the result of operands of types an operator cannot combine: unknown when a

@@ -14,7 +14,7 @@ const (
 	tQuoted // a double-quoted identifier; text is unquoted
 	tString // a '…' string; text is unescaped
 	tNumber // an unsigned number; text is as written
-	tPunct  // ( ) [ ] , = <> < <= > >= + - * /
+	tPunct  // ( ) [ ] , = <> < <= > >= + - * / % ^
 )
 
 type token struct {
@@ -68,7 +68,7 @@ func (l *lexer) next() (token, error) {
 		return l.quoted('"', tQuoted)
 	case isDigit(c) || c == '.' && l.off+1 < len(l.src) && isDigit(l.src[l.off+1]):
 		return l.number()
-	case strings.ContainsRune("()[],=+-*/", rune(c)):
+	case strings.ContainsRune("()[],=+-*/%^", rune(c)):
 		l.off++
 		return token{kind: tPunct, text: string(c), pos: start}, nil
 	case c == '<' || c == '>':

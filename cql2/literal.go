@@ -56,7 +56,7 @@ func checkBBox(b BBox) error {
 // arity is the number of arguments of each operator with a fixed count; and/or take two or more.
 var arity = func() map[string]int {
 	m := map[string]int{"not": 1, "=": 2, "<>": 2, "<": 2, "<=": 2, ">": 2, ">=": 2,
-		"like": 2, "between": 3, "in": 2, "isNull": 1, "+": 2, "-": 2, "*": 2, "/": 2}
+		"like": 2, "between": 3, "in": 2, "isNull": 1, "+": 2, "-": 2, "*": 2, "/": 2, "%": 2, "div": 2, "^": 2}
 	for _, op := range namedOps {
 		m[op] = 2
 	}

@@ -53,15 +53,7 @@ func parseJSONValue(raw json.RawMessage, depth int) (Expr, error) {
 		if err := json.Unmarshal(raw, &items); err != nil {
 			return nil, err
 		}
-		arr := make([]Expr, 0, len(items))
-		for _, it := range items {
-			e, err := parseJSONValue(it, depth+1)
-			if err != nil {
-				return nil, err
-			}
-			arr = append(arr, e)
-		}
-		return arr, nil
+		return parseJSONList(items, depth+1)
 	case 'n':
 		return nil, errors.New("null is not a CQL2 value (use isNull)")
 	}
@@ -70,6 +62,18 @@ func parseJSONValue(raw json.RawMessage, depth int) (Expr, error) {
 		return nil, fmt.Errorf("invalid value %s: %s", raw, oneLine(err))
 	}
 	return v, nil // string, float64 or bool
+}
+
+func parseJSONList(items []json.RawMessage, depth int) ([]Expr, error) {
+	out := make([]Expr, 0, len(items))
+	for _, it := range items {
+		e, err := parseJSONValue(it, depth)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, nil
 }
 
 func parseJSONObject(raw json.RawMessage, depth int) (Expr, error) {
@@ -111,7 +115,7 @@ func parseJSONObject(raw json.RawMessage, depth int) (Expr, error) {
 		}
 		return b, checkBBox(b)
 	case obj["type"] != nil:
-		g, err := geom.UnmarshalGeoJSON(raw)
+		g, err := geom.UnmarshalGeoJSON(raw, geom.NoValidate{})
 		if err != nil {
 			return nil, fmt.Errorf("invalid GeoJSON geometry: %s", oneLine(err))
 		}
@@ -142,13 +146,9 @@ func parseJSONOp(obj map[string]json.RawMessage, depth int) (Expr, error) {
 			return nil, fmt.Errorf(`"args" of %s takes an array`, opDisplay(name))
 		}
 	}
-	args := make([]Expr, 0, len(rawArgs))
-	for _, r := range rawArgs {
-		e, err := parseJSONValue(r, depth+1)
-		if err != nil {
-			return nil, err
-		}
-		args = append(args, e)
+	args, err := parseJSONList(rawArgs, depth+1)
+	if err != nil {
+		return nil, err
 	}
 	o := Op{Op: name, Args: args}
 	if err := checkArity(o); err != nil {

@@ -3,8 +3,6 @@ package cql2
 import (
 	"strconv"
 	"strings"
-
-	"github.com/peterstace/simplefeatures/geom"
 )
 
 // maxDepth bounds the nesting of a filter so that hostile input cannot exhaust the stack.
@@ -29,7 +27,7 @@ var arrayOps = map[string]bool{"a_equals": true, "a_contains": true, "a_containe
 
 // reserved words cannot be property names unless double-quoted.
 var reserved = map[string]bool{"AND": true, "OR": true, "NOT": true, "LIKE": true, "BETWEEN": true,
-	"IN": true, "IS": true, "NULL": true, "TRUE": true, "FALSE": true}
+	"IN": true, "IS": true, "NULL": true, "TRUE": true, "FALSE": true, "DIV": true}
 
 var wktTypes = map[string]bool{"POINT": true, "LINESTRING": true, "POLYGON": true, "MULTIPOINT": true,
 	"MULTILINESTRING": true, "MULTIPOLYGON": true, "GEOMETRYCOLLECTION": true}
@@ -106,6 +104,18 @@ func (p *parser) enter() error {
 	return nil
 }
 
+// skipThen moves past the current token and reads what follows with read, one level deeper.
+func (p *parser) skipThen(read func() (Expr, error)) (Expr, error) {
+	if err := p.enter(); err != nil {
+		return nil, err
+	}
+	defer func() { p.depth-- }()
+	if err := p.advance(); err != nil {
+		return nil, err
+	}
+	return read()
+}
+
 func (p *parser) parseOr() (Expr, error) {
 	return p.parseChain("OR", "or", p.parseAnd)
 }
@@ -141,14 +151,7 @@ func (p *parser) parseNot() (Expr, error) {
 	if !p.keyword("NOT") {
 		return p.parsePredicate()
 	}
-	if err := p.enter(); err != nil {
-		return nil, err
-	}
-	defer func() { p.depth-- }()
-	if err := p.advance(); err != nil {
-		return nil, err
-	}
-	e, err := p.parseNot()
+	e, err := p.skipThen(p.parseNot)
 	if err != nil {
 		return nil, err
 	}
@@ -164,10 +167,7 @@ func (p *parser) parsePredicate() (Expr, error) {
 	}
 	if p.tok.kind == tPunct && comparisons[p.tok.text] {
 		op := p.tok.text
-		if err := p.advance(); err != nil {
-			return nil, err
-		}
-		right, err := p.parseAdditive()
+		right, err := p.skipThen(p.parseAdditive)
 		if err != nil {
 			return nil, err
 		}
@@ -203,29 +203,20 @@ func (p *parser) parsePredicate() (Expr, error) {
 	var e Expr
 	switch {
 	case p.keyword("LIKE"):
-		if err := p.advance(); err != nil {
-			return nil, err
-		}
-		pattern, err := p.parseAdditive()
+		pattern, err := p.skipThen(p.parseAdditive)
 		if err != nil {
 			return nil, err
 		}
 		e = Op{Op: "like", Args: []Expr{left, pattern}}
 	case p.keyword("BETWEEN"):
-		if err := p.advance(); err != nil {
-			return nil, err
-		}
-		lo, err := p.parseAdditive()
+		lo, err := p.skipThen(p.parseAdditive)
 		if err != nil {
 			return nil, err
 		}
 		if !p.keyword("AND") {
 			return nil, p.errorf("expected AND, found %s", p.describe())
 		}
-		if err := p.advance(); err != nil {
-			return nil, err
-		}
-		hi, err := p.parseAdditive()
+		hi, err := p.skipThen(p.parseAdditive)
 		if err != nil {
 			return nil, err
 		}
@@ -260,7 +251,7 @@ func (p *parser) parseAdditive() (Expr, error) {
 }
 
 func (p *parser) parseMultiplicative() (Expr, error) {
-	return p.parseBinary([]string{"*", "/"}, p.parseUnary)
+	return p.parseBinary([]string{"*", "/", "%", "div"}, p.parsePower)
 }
 
 // parseBinary reads operand {op operand}, left-associative.
@@ -269,8 +260,11 @@ func (p *parser) parseBinary(ops []string, operand func() (Expr, error)) (Expr, 
 	if err != nil {
 		return nil, err
 	}
-	for p.tok.kind == tPunct && (p.tok.text == ops[0] || p.tok.text == ops[1]) {
-		op := p.tok.text
+	for {
+		op := p.binaryOp(ops)
+		if op == "" {
+			return left, nil
+		}
 		if err := p.advance(); err != nil {
 			return nil, err
 		}
@@ -280,7 +274,29 @@ func (p *parser) parseBinary(ops []string, operand func() (Expr, error)) (Expr, 
 		}
 		left = Op{Op: op, Args: []Expr{left, right}}
 	}
-	return left, nil
+}
+
+// binaryOp returns the operator among ops that the current token is, or "".
+func (p *parser) binaryOp(ops []string) string {
+	for _, op := range ops {
+		if p.punct(op) || op == "div" && p.keyword("DIV") {
+			return op
+		}
+	}
+	return ""
+}
+
+// parsePower reads operand [^ power]: exponentiation binds right to left.
+func (p *parser) parsePower() (Expr, error) {
+	left, err := p.parseUnary()
+	if err != nil || !p.punct("^") {
+		return left, err
+	}
+	right, err := p.skipThen(p.parsePower)
+	if err != nil {
+		return nil, err
+	}
+	return Op{Op: "^", Args: []Expr{left, right}}, nil
 }
 
 // parseUnary reads a signed operand: -number is a negative literal, -x is -1 * x.
@@ -288,15 +304,8 @@ func (p *parser) parseUnary() (Expr, error) {
 	if !p.punct("-") && !p.punct("+") {
 		return p.parsePrimary()
 	}
-	if err := p.enter(); err != nil {
-		return nil, err
-	}
-	defer func() { p.depth-- }()
 	minus := p.tok.text == "-"
-	if err := p.advance(); err != nil {
-		return nil, err
-	}
-	e, err := p.parseUnary()
+	e, err := p.skipThen(p.parseUnary)
 	if err != nil {
 		return nil, err
 	}
@@ -360,10 +369,7 @@ func (p *parser) parseGroup() (Expr, error) {
 	}
 	arr := []Expr{e}
 	for p.punct(",") {
-		if err := p.advance(); err != nil {
-			return nil, err
-		}
-		e, err := p.parseOr()
+		e, err := p.skipThen(p.parseOr)
 		if err != nil {
 			return nil, err
 		}
@@ -381,16 +387,22 @@ func (p *parser) parseArray() (Expr, error) {
 	if err := p.advance(); err != nil {
 		return nil, err
 	}
-	arr := []Expr{}
+	return p.list(closing, p.parseOr)
+}
+
+// list reads elements separated by commas up to closing, the opening token already read;
+// the list may be empty.
+func (p *parser) list(closing string, read func() (Expr, error)) ([]Expr, error) {
+	out := []Expr{}
 	if p.punct(closing) {
-		return arr, p.advance()
+		return out, p.advance()
 	}
 	for {
-		e, err := p.parseOr()
+		e, err := read()
 		if err != nil {
 			return nil, err
 		}
-		arr = append(arr, e)
+		out = append(out, e)
 		if !p.punct(",") {
 			break
 		}
@@ -398,7 +410,7 @@ func (p *parser) parseArray() (Expr, error) {
 			return nil, err
 		}
 	}
-	return arr, p.expect(closing)
+	return out, p.expect(closing)
 }
 
 // parseWord reads what starts with a bare word: a boolean, a typed literal, a geometry, a
@@ -435,30 +447,13 @@ func (p *parser) parseWord() (Expr, error) {
 	if err := p.advance(); err != nil {
 		return nil, err
 	}
-	args := []Expr{}
-	if p.punct(")") {
-		return Op{Op: name, Args: args}, p.advance()
-	}
-	for {
-		var e Expr
-		var err error
+	args, err := p.list(")", func() (Expr, error) {
 		if arrayOps[name] && (p.punct("(") || p.punct("[")) {
-			e, err = p.parseArray()
-		} else {
-			e, err = p.parseOr()
+			return p.parseArray()
 		}
-		if err != nil {
-			return nil, err
-		}
-		args = append(args, e)
-		if !p.punct(",") {
-			break
-		}
-		if err := p.advance(); err != nil {
-			return nil, err
-		}
-	}
-	if err := p.expect(")"); err != nil {
+		return p.parseOr()
+	})
+	if err != nil {
 		return nil, err
 	}
 	op := Op{Op: name, Args: args}
@@ -468,115 +463,4 @@ func (p *parser) parseWord() (Expr, error) {
 		}
 	}
 	return op, nil
-}
-
-// parseWKT reads a WKT geometry starting at the current (type) token.
-func (p *parser) parseWKT() (Expr, error) {
-	start := p.tok.pos
-	end, err := p.lex.skipWKTBody()
-	if err != nil {
-		return nil, err
-	}
-	g, err := geom.UnmarshalWKT(p.lex.src[start:end])
-	if err != nil {
-		return nil, syntaxError(p.lex.src, start, "invalid geometry: %s", oneLine(err))
-	}
-	return Geometry{G: g}, p.advance()
-}
-
-// parseInstantCall reads TIMESTAMP('…') or DATE('…'); the current token is '('.
-func (p *parser) parseInstantCall(kind string) (Expr, error) {
-	if err := p.advance(); err != nil {
-		return nil, err
-	}
-	if p.tok.kind != tString {
-		return nil, p.errorf("expected a quoted %s, found %s", strings.ToLower(kind), p.describe())
-	}
-	var e Expr
-	var err error
-	if kind == "DATE" {
-		e, err = parseDate(p.tok.text)
-	} else {
-		e, err = parseTimestamp(p.tok.text)
-	}
-	if err != nil {
-		return nil, p.errorf("%v", err)
-	}
-	if err := p.advance(); err != nil {
-		return nil, err
-	}
-	return e, p.expect(")")
-}
-
-// parseInterval reads INTERVAL(a, b); the current token is '('.
-func (p *parser) parseInterval() (Expr, error) {
-	if err := p.advance(); err != nil {
-		return nil, err
-	}
-	var bounds [2]Expr
-	for i := range bounds {
-		if i == 1 {
-			if err := p.expect(","); err != nil {
-				return nil, err
-			}
-		}
-		switch {
-		case p.tok.kind == tString:
-			b, err := parseBound(p.tok.text)
-			if err != nil {
-				return nil, p.errorf("%v", err)
-			}
-			bounds[i] = b
-			if err := p.advance(); err != nil {
-				return nil, err
-			}
-		case p.tok.kind == tQuoted || p.tok.kind == tIdent:
-			e, err := p.parsePrimary()
-			if err != nil {
-				return nil, err
-			}
-			switch e.(type) {
-			case Timestamp, Date, Property:
-			default:
-				return nil, p.errorf("an interval's bounds are dates, timestamps, '..' or properties")
-			}
-			bounds[i] = e
-		default:
-			return nil, p.errorf("expected a date, a timestamp, '..' or a property, found %s", p.describe())
-		}
-	}
-	return Interval{Start: bounds[0], End: bounds[1]}, p.expect(")")
-}
-
-// parseBBox reads BBOX(w, s, e, n) or BBOX(w, s, zmin, e, n, zmax); the current token is '('.
-func (p *parser) parseBBox() (Expr, error) {
-	pos := p.tok.pos
-	if err := p.advance(); err != nil {
-		return nil, err
-	}
-	var b BBox
-	for {
-		e, err := p.parseUnary()
-		if err != nil {
-			return nil, err
-		}
-		f, ok := e.(float64)
-		if !ok {
-			return nil, p.errorf("BBOX takes numbers")
-		}
-		b = append(b, f)
-		if !p.punct(",") {
-			break
-		}
-		if err := p.advance(); err != nil {
-			return nil, err
-		}
-	}
-	if err := p.expect(")"); err != nil {
-		return nil, err
-	}
-	if err := checkBBox(b); err != nil {
-		return nil, syntaxError(p.lex.src, pos, "%v", err)
-	}
-	return b, nil
 }

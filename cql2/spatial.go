@@ -40,20 +40,17 @@ func relate(op string, a, b geom.Geometry) (r bool, err error) {
 		return geom.Intersects(a, b), nil
 	case "s_disjoint":
 		return !geom.Intersects(a, b), nil
-	case "s_equals":
-		return geom.Equals(a, b)
-	case "s_touches":
-		return geom.Touches(a, b)
-	case "s_within":
-		return geom.Within(a, b)
-	case "s_overlaps":
-		return geom.Overlaps(a, b)
-	case "s_crosses":
-		return geom.Crosses(a, b)
-	case "s_contains":
-		return geom.Contains(a, b)
+	}
+	if pred := predicates[op]; pred != nil {
+		return pred(a, b)
 	}
 	return false, fmt.Errorf("function %s: %w", op, ErrUnsupported)
+}
+
+// predicates are the S_* operators other than S_INTERSECTS and S_DISJOINT.
+var predicates = map[string]func(a, b geom.Geometry) (bool, error){
+	"s_equals": geom.Equals, "s_touches": geom.Touches, "s_within": geom.Within,
+	"s_overlaps": geom.Overlaps, "s_crosses": geom.Crosses, "s_contains": geom.Contains,
 }
 
 // asGeometry reads a geometry value: a geom.Geometry, or GeoJSON as a decoded object or

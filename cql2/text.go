@@ -14,6 +14,7 @@ const (
 	precPredicate
 	precAdditive
 	precMultiplicative
+	precPower
 	precPrimary
 )
 
@@ -41,8 +42,10 @@ func precedence(e Expr) int {
 		return precPredicate
 	case "+", "-":
 		return precAdditive
-	case "*", "/":
+	case "*", "/", "%", "div":
 		return precMultiplicative
+	case "^":
+		return precPower
 	}
 	return precPrimary
 }
@@ -195,15 +198,19 @@ func writeOp(b *strings.Builder, o Op) {
 			b.WriteString(" IS NULL")
 			return
 		}
-	case "+", "-", "*", "/":
+	case "+", "-", "*", "/", "%", "div":
 		if len(a) == 2 {
-			level := precAdditive
-			if o.Op == "*" || o.Op == "/" {
-				level = precMultiplicative
-			}
+			level := precedence(o)
 			writeText(b, a[0], level)
 			b.WriteString(" " + o.Op + " ")
 			writeText(b, a[1], level+1)
+			return
+		}
+	case "^":
+		if len(a) == 2 {
+			writeText(b, a[0], precPower+1)
+			b.WriteString(" ^ ")
+			writeText(b, a[1], precPower)
 			return
 		}
 	}

@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/eopack/eopack/internal/cors"
 )
 
 // Options configure a Handler; the zero value serves anonymously.
@@ -24,11 +26,14 @@ type Options struct {
 	BlobRedirect bool
 }
 
-// Handler serves the distribution spec over a Storage.
+// Handler serves the distribution spec over a Storage. Pulls (GET and HEAD) carry CORS
+// headers for any origin, and their preflights are answered, so browser pages can read
+// manifests and blobs (with Range) directly.
 type Handler struct {
 	st    *Storage
 	opt   Options
 	table map[kind]map[string]handlerFunc
+	cors  http.Handler
 }
 
 // New returns the registry handler for storage st.
@@ -44,6 +49,7 @@ func New(st *Storage, opt Options) *Handler {
 		kindTags:      {http.MethodGet: h.tags},
 		kindReferrers: {http.MethodGet: h.referrers},
 	}
+	h.cors = cors.Handler(http.HandlerFunc(h.serve), http.MethodGet, http.MethodHead)
 	return h
 }
 
@@ -57,9 +63,11 @@ func (h *Handler) routes(k kind, method string) handlerFunc {
 	return h.table[k][method]
 }
 
-// ServeHTTP routes the request, checks auth and name, and writes any error the endpoint
-// returns as the spec's JSON error.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// ServeHTTP answers CORS preflights, then routes the request, checks auth and name, and
+// writes any error the endpoint returns as the spec's JSON error.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.cors.ServeHTTP(w, r) }
+
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Docker-Distribution-Api-Version", "registry/2.0")
 	rt := parseRoute(r.URL.Path)
 	err := h.authorize(w, r, rt)
@@ -163,6 +171,31 @@ func (h *Handler) tags(w http.ResponseWriter, r *http.Request, rt route) error {
 // isWrite reports whether a request changes the registry.
 func isWrite(r *http.Request) bool {
 	return r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != http.MethodOptions
+}
+
+// ReadAuth guards next with the rule pulls follow: with --private, a request needs valid
+// credentials (preflights excepted: browsers send them without); otherwise anyone may read.
+// eopack serve puts the STAC API and the web page behind it.
+func (h *Handler) ReadAuth(next http.Handler) http.Handler {
+	a := h.opt.Auth
+	if a == nil || !h.opt.Private {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodOptions {
+			next.ServeHTTP(w, r)
+			return
+		}
+		user, pass, ok := r.BasicAuth()
+		if ok && a.Check(user, pass) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("WWW-Authenticate", fmt.Sprintf("Basic realm=%q", a.Realm))
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		json.NewEncoder(w).Encode(map[string]string{"code": "Unauthorized", "description": "authentication required"})
+	})
 }
 
 func (h *Handler) authorize(w http.ResponseWriter, r *http.Request, rt route) error {

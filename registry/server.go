@@ -27,6 +27,9 @@ type Config struct {
 	GCInterval   time.Duration // how often garbage is collected online; 0: never
 	MaxConns     int           // open connections at most (0: from the file-descriptor limit)
 	Log          io.Writer     // server log (errors, start and stop)
+	// Mount builds the server's handler around the registry's (adding the STAC API and the
+	// web page beside /v2/); nil serves the registry alone.
+	Mount func(st *Storage, reg *Handler) http.Handler
 }
 
 // Timeouts of the HTTP server. Bodies have no deadline (a large blob may take long), but a
@@ -73,8 +76,13 @@ func Serve(ctx context.Context, cfg Config, ready func(addr string)) error {
 		return err
 	}
 	guard := newConnGuard(ln, cfg.MaxConns)
+	reg := New(st, opt)
+	var handler http.Handler = reg
+	if cfg.Mount != nil {
+		handler = cfg.Mount(st, reg)
+	}
 	srv := &http.Server{
-		Handler:           New(st, opt),
+		Handler:           handler,
 		ReadHeaderTimeout: ReadHeaderTimeout,
 		IdleTimeout:       IdleTimeout,
 		ConnState:         guard.track,

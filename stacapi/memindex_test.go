@@ -271,7 +271,7 @@ func (ti testItem) hit(created time.Time) stacindex.Hit {
 		"bbox":            []float64{w, s, e, n},
 		"geometry":        map[string]any{"type": "Polygon", "coordinates": [][][]float64{{{w, s}, {e, s}, {e, n}, {w, n}, {w, s}}}},
 		"properties": map[string]any{"datetime": ti.datetime, "platform": ti.platform, "eo:cloud_cover": ti.cloud,
-			"proj:code": "EPSG:32633", "constellation": "test"},
+			"proj:code": "EPSG:32633", "constellation": "test", "instruments": ti.instruments(), "gsd": ti.gsd()},
 		"assets": map[string]any{
 			"B04":  map[string]any{"href": "B04.tif", "type": "image/tiff; application=geotiff; profile=cloud-optimized", "roles": []string{"data"}},
 			"meta": map[string]any{"href": "https://example.org/meta.xml", "roles": []string{"metadata"}},
@@ -286,6 +286,20 @@ func (ti testItem) hit(created time.Time) stacindex.Hit {
 			Assets: map[string]stacindex.Blob{"B04": {Digest: digest.FromString("band " + ti.id), Size: 1234, MediaType: "image/tiff"}}},
 		Collection: ti.collection, Tags: ti.tags,
 	}
+}
+
+func (ti testItem) instruments() []string {
+	if ti.collection == "landsat-8" {
+		return []string{"oli", "tirs"}
+	}
+	return []string{"msi"}
+}
+
+func (ti testItem) gsd() float64 {
+	if ti.collection == "landsat-8" {
+		return 30
+	}
+	return 10
 }
 
 // testItems are six items in two collections.

@@ -139,6 +139,9 @@ func (x *DB) computeCollection(ctx context.Context, id string) (Collection, erro
 	}
 	if box[0].Valid {
 		c.BBox = []float64{box[0].Float64, box[1].Float64, box[2].Float64, box[3].Float64}
+		if c.BBox[2] > 180 { // an item crosses the antimeridian
+			c.BBox[0], c.BBox[2] = -180, 180
+		}
 	}
 	if start.Valid {
 		s, e := fromMicros(start.Int64), fromMicros(end.Int64)

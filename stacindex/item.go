@@ -84,8 +84,9 @@ func parseItem(b []byte) (row, error) {
 		}
 	}
 	if r.hasBox && r.box[0] > r.box[2] {
-		// A footprint crossing the antimeridian is kept as the full band of longitudes.
-		r.box[0], r.box[2] = -180, 180
+		// A footprint crossing the antimeridian is kept with its east beyond 180; searches
+		// also look 360° east (see shiftBoxes).
+		r.box[2] += 360
 	}
 	return r, nil
 }

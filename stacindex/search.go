@@ -37,7 +37,7 @@ type plan struct {
 func (p *plan) post() bool { return p.filter != nil || !p.intersects.IsEmpty() }
 
 func (p *plan) and(sql string, args ...any) {
-	p.where = append(p.where, sql)
+	p.where = append(p.where, "("+sql+")")
 	p.args = append(p.args, args...)
 }
 
@@ -150,7 +150,7 @@ func (x *DB) plan(ctx context.Context, qu Query) (*plan, error) {
 		if !ok {
 			p.and("1 = 0")
 		} else {
-			boxes = [][4]float64{{lo.X, lo.Y, hi.X, hi.Y}}
+			boxes = splitBox([4]float64{lo.X, lo.Y, hi.X, hi.Y})
 			p.intersects = qu.Intersects
 		}
 	}
@@ -222,12 +222,17 @@ func normBBox(b []float64) ([4]float64, error) {
 	return r, nil
 }
 
-// splitBox splits a bbox crossing the antimeridian (west > east) in two.
+// splitBox splits a bbox crossing the antimeridian (west > east) in two, and adds each
+// part shifted 360° east, where the index keeps the eastern part of items crossing it.
 func splitBox(b [4]float64) [][4]float64 {
-	if b[0] <= b[2] {
-		return [][4]float64{b}
+	parts := [][4]float64{b}
+	if b[0] > b[2] {
+		parts = [][4]float64{{b[0], b[1], 180, b[3]}, {-180, b[1], b[2], b[3]}}
 	}
-	return [][4]float64{{b[0], b[1], 180, b[3]}, {-180, b[1], b[2], b[3]}}
+	for _, p := range parts {
+		parts = append(parts, [4]float64{p[0] + 360, p[1], p[2] + 360, p[3]})
+	}
+	return parts
 }
 
 // boxTerm is "the item's bbox overlaps one of the boxes" on the item columns.

@@ -297,3 +297,23 @@ func TestPageBaseMapTiles(t *testing.T) {
 		t.Errorf("tile requests: %v", tiles)
 	}
 }
+
+// TestPageCollectionRoute: #/collections/C selects that collection and searches it.
+func TestPageCollectionRoute(t *testing.T) {
+	srv, api := startPage(t, Options{})
+	b := testpeer.Chromium(t)
+	b.Do(chromedp.Navigate(srv.URL + "/#/collections/dem"))
+	b.WaitFor(`document.querySelectorAll('#results li').length === 1`)
+	api.mu.Lock()
+	defer api.mu.Unlock()
+	if len(api.searches) != 1 {
+		t.Fatalf("%d searches", len(api.searches))
+	}
+	body, _ := json.Marshal(api.searches[0])
+	if string(body) != `{"collections":["dem"],"limit":20}` {
+		t.Errorf("search body %s", body)
+	}
+	if sel := testpeer.Eval[[]string](b, `[...document.querySelector('#collections').selectedOptions].map(o => o.value)`); len(sel) != 1 || sel[0] != "dem" {
+		t.Errorf("selected collections %v", sel)
+	}
+}

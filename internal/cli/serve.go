@@ -16,6 +16,7 @@ func init() { register(newServeCommand) }
 
 type serveOptions struct {
 	registry.Config
+	tiles string
 }
 
 func newServeCommand(stdio *IO) *cobra.Command {
@@ -39,7 +40,12 @@ S3-compatible store (credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY 
 shared AWS config). Upload sessions live in the database, so any server takes any request.
 To get a repository as an OCI image layout: eopack cp REG/REPO:TAG --to-oci-layout DIR.
 With --htpasswd (bcrypt entries, as "htpasswd -B" writes) push and delete need basic auth;
-pull stays anonymous unless --private. SIGINT/SIGTERM finish requests in flight, then exit.`,
+pull stays anonymous unless --private. SIGINT/SIGTERM finish requests in flight, then exit.
+
+The registry's EO products are searchable through a STAC API v1.0.0 under /stac/ (item
+search with CQL2 filters, collections, queryables), kept current in the same transaction as
+each manifest push and delete, and a map page at / searches and shows them. Both follow the
+pull rule: public unless --private.`,
 		Example: `  eopack serve
   eopack serve --addr 127.0.0.1:5000 --root ./registry --htpasswd ./htpasswd
   eopack serve --addr :5000 --db postgres://eopack@db/eopack \
@@ -51,6 +57,7 @@ pull stays anonymous unless --private. SIGINT/SIGTERM finish requests in flight,
 				return usagef("--root must not be empty")
 			}
 			o.Log = stdio.Err
+			o.Mount = mountSite("eopack", o.tiles, stdio.Err)
 			return runServe(cmd.Context(), o)
 		},
 	}
@@ -67,6 +74,7 @@ pull stays anonymous unless --private. SIGINT/SIGTERM finish requests in flight,
 	f.DurationVar(&o.UploadTTL, "upload-ttl", 24*time.Hour, "grace period: upload sessions untouched and unused blobs younger than this are kept")
 	f.DurationVar(&o.GCInterval, "gc-interval", time.Hour, "collect garbage online this often (0: never)")
 	f.IntVar(&o.MaxConns, "max-conns", 0, "open connections at most (0: half the file-descriptor limit)")
+	f.StringVar(&o.tiles, "tiles", "", "XYZ tile URL template of the web page's base map, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png (default: none, footprints on a graticule)")
 	cmd.AddCommand(newServeGCCommand(stdio), newServeMigrateCommand(stdio))
 	return cmd
 }
