@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -68,21 +69,27 @@ func runStacServe(ctx context.Context, stdio *IO, opts *stacServeOptions, ready 
 	if err != nil {
 		return usagef("--assets: %v", err)
 	}
+	var given *indexSource
+	if opts.registryURL != "" {
+		if given, err = parseRegistryURL(opts.registryURL); err != nil {
+			return usagef("--registry-url: %v", err)
+		}
+	}
 	if err := opts.readPassword(stdio.In, false); err != nil {
 		return err
+	}
+	if _, err := os.Stat(opts.index); err != nil {
+		return fmt.Errorf("--index: %w (eopack stac index writes one)", err)
 	}
 	ix, err := stacindex.OpenFile(opts.index)
 	if err != nil {
 		return err
 	}
 	defer ix.Close()
-	src, err := loadSource(ctx, ix)
-	if err != nil {
-		return err
-	}
-	if opts.registryURL != "" {
-		if src, err = parseRegistryURL(opts.registryURL); err != nil {
-			return usagef("--registry-url: %v", err)
+	src := given
+	if src == nil {
+		if src, err = loadSource(ctx, ix); err != nil {
+			return err
 		}
 	}
 	if src == nil {
