@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
 	"strings"
+	"sync"
 
 	"github.com/opencontainers/go-digest"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -16,6 +18,9 @@ import (
 type File struct {
 	*DB
 	path string
+
+	mu    sync.Mutex
+	known map[[2]string]bool // (collection, property) pairs in stac_props
 }
 
 var _ Index = (*File)(nil)
@@ -93,17 +98,35 @@ func (f *File) Put(ctx context.Context, e Entry) error {
 
 // PutAll puts entries in one transaction.
 func (f *File) PutAll(ctx context.Context, entries []Entry) error {
-	return f.write(ctx, func(c q) error {
+	f.mu.Lock()
+	b := batch{known: f.known}
+	f.mu.Unlock()
+	err := f.write(ctx, func(c q) error {
 		for _, e := range entries {
-			if err := Put(ctx, c.Querier, SQLite, e); err != nil {
+			if err := b.put(ctx, c, e); err != nil {
 				return err
 			}
 			if err := setTags(ctx, c, e.Repo, e.Digest, e.Tags); err != nil {
 				return err
 			}
 		}
-		return nil
+		return b.flush(ctx, c)
 	})
+	if err == nil {
+		f.mu.Lock()
+		if len(b.props) > 0 { // a new map: batches running now read the old one
+			known := maps.Clone(f.known)
+			if known == nil {
+				known = map[[2]string]bool{}
+			}
+			for k := range b.props {
+				known[k] = true
+			}
+			f.known = known
+		}
+		f.mu.Unlock()
+	}
+	return err
 }
 
 // PutCollection inserts or replaces a pushed STAC Collection document with its tags.

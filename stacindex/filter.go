@@ -136,7 +136,7 @@ func pushdown(e cql2.Expr, f Flavor) term {
 		case "id", "collection":
 			return term{sql: "1 = 0", how: exact}
 		case "datetime":
-			return term{sql: "i.datetime IS NULL", how: exact}
+			return term{}
 		}
 		if !validName(p.Name) {
 			return term{}
@@ -147,6 +147,8 @@ func pushdown(e cql2.Expr, f Flavor) term {
 		return term{"COALESCE(json_type(i.props, ?), 'null') = 'null'", []any{jsonPath(p.Name)}, exact}
 	case "s_intersects":
 		return intersectsTerm(op)
+	case "t_intersects":
+		return timeTerm(op)
 	}
 	return term{}
 }
@@ -265,10 +267,11 @@ func operand(e cql2.Expr, k kind, f Flavor) (term, bool) {
 		}
 		return term{sql: col, how: exact}, true
 	case "datetime":
+		// cql2.Eval reads a null datetime as start_datetime, which is the column dt.
 		if k != kTime {
 			return term{}, false
 		}
-		return term{sql: "i.datetime", how: exact}, true
+		return term{sql: "i.dt", how: exact}, true
 	}
 	if k == kTime || !validName(p.Name) {
 		return term{}, false
@@ -289,3 +292,58 @@ func validName(n string) bool { return n != "" && !strings.ContainsAny(n, "\"\\"
 
 // jsonPath is SQLite's JSON path of a property name.
 func jsonPath(name string) string { return `$."` + name + `"` }
+
+// timeTerm is T_INTERSECTS(datetime, literal) as an overlap of the item's interval (which
+// the index widens to hold its datetime: a superset).
+func timeTerm(op cql2.Op) term {
+	if len(op.Args) != 2 {
+		return term{}
+	}
+	a, b := op.Args[0], op.Args[1]
+	if _, ok := b.(cql2.Property); ok {
+		a, b = b, a
+	}
+	if p, ok := a.(cql2.Property); !ok || p.Name != "datetime" {
+		return term{}
+	}
+	bound := func(e cql2.Expr, end bool) (int64, bool, bool) { // value, open, ok
+		switch v := e.(type) {
+		case cql2.Timestamp:
+			return v.T.UnixMicro(), false, true
+		case cql2.Date:
+			if end {
+				return v.T.AddDate(0, 0, 1).UnixMicro() - 1, false, true
+			}
+			return v.T.UnixMicro(), false, true
+		case string:
+			return 0, v == "..", v == ".."
+		}
+		return 0, false, false
+	}
+	var lo, hi cql2.Expr
+	switch v := b.(type) {
+	case cql2.Interval:
+		lo, hi = v.Start, v.End
+	case cql2.Timestamp, cql2.Date:
+		lo, hi = v, v
+	default:
+		return term{}
+	}
+	s, sOpen, ok1 := bound(lo, false)
+	e, eOpen, ok2 := bound(hi, true)
+	if !ok1 || !ok2 {
+		return term{}
+	}
+	t := term{sql: "1 = 1", how: superset}
+	if !sOpen {
+		t.sql, t.args = "i.end_dt >= ?", []any{s}
+	}
+	if !eOpen {
+		if sOpen {
+			t.sql, t.args = "i.start_dt <= ?", []any{e}
+		} else {
+			t.sql, t.args = "i.end_dt >= ? AND i.start_dt <= ?", []any{s, e}
+		}
+	}
+	return t
+}

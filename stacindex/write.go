@@ -17,6 +17,23 @@ import (
 // id becomes the current item; the others are its versions. An item without a collection
 // is served in the collection named after its repository.
 func Put(ctx context.Context, tx Querier, f Flavor, e Entry) error {
+	var b batch
+	if err := b.put(ctx, q{tx, f}, e); err != nil {
+		return err
+	}
+	return b.flush(ctx, q{tx, f})
+}
+
+// batch is what several puts in one transaction write once at its end: the collections to
+// bump, the longest interval, the property names seen.
+type batch struct {
+	colls map[string]bool
+	span  int64
+	props map[[2]string]string // (collection, name) → JSON type
+	known map[[2]string]bool   // property names already in stac_props (nil: none known)
+}
+
+func (b *batch) put(ctx context.Context, c q, e Entry) error {
 	r, err := parseItem(e.Item)
 	if err != nil {
 		return fmt.Errorf("%s@%s: %w", e.Repo, e.Digest, err)
@@ -32,7 +49,6 @@ func Put(ctx context.Context, tx Querier, f Flavor, e Entry) error {
 	if created.IsZero() {
 		created = time.Now()
 	}
-	c := q{tx, f}
 	if err := deleteEntry(ctx, c, e.Repo, e.Digest); err != nil {
 		return err
 	}
@@ -56,29 +72,85 @@ func Put(ctx context.Context, tx Querier, f Flavor, e Entry) error {
 	if r.datetime != nil {
 		datetime = *r.datetime
 	}
-	if _, err := c.exec(ctx, `INSERT INTO stac_items (repo, digest, collection, item_id, current, created,
+	var id int64
+	if err := c.queryRow(ctx, `INSERT INTO stac_items (repo, digest, collection, item_id, current, created,
 		dt, datetime, start_dt, end_dt, minx, miny, maxx, maxy, props, item, assets)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		e.Repo, e.Digest.String(), r.collection, r.id, boolInt(current), created.UnixNano(),
 		r.dt, datetime, r.start, r.end, box[0], box[1], box[2], box[3], string(r.props),
-		string(e.Item), string(assets)); err != nil {
+		string(e.Item), string(assets)).Scan(&id); err != nil {
 		return fmt.Errorf("indexing %s@%s: %w", e.Repo, e.Digest, err)
 	}
-	if current && f == SQLite && r.hasBox {
-		if _, err := c.exec(ctx, `INSERT INTO stac_rtree (id, minx, maxx, miny, maxy, mint, maxt)
-			SELECT id, minx, maxx, miny, maxy, start_dt, end_dt FROM stac_items WHERE repo = ? AND digest = ?`,
-			e.Repo, e.Digest.String()); err != nil {
+	if current && c.f == SQLite && r.hasBox {
+		if _, err := c.exec(ctx, `INSERT INTO stac_rtree (id, minx, maxx, miny, maxy, mint, maxt) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			id, r.box[0], r.box[2], r.box[1], r.box[3], r.start, r.end); err != nil {
 			return err
 		}
 	}
-	if err := noteProps(ctx, c, r.collection, r.props); err != nil {
+	if err := b.noteProps(r.collection, r.props); err != nil {
 		return err
 	}
-	if _, err := c.exec(ctx, `UPDATE stac_stats SET value = ? WHERE name = 'max_span' AND value < ?`,
-		r.end-r.start, r.end-r.start); err != nil {
+	b.span = max(b.span, r.end-r.start)
+	b.touch(r.collection)
+	return nil
+}
+
+func (b *batch) touch(collection string) {
+	if b.colls == nil {
+		b.colls = map[string]bool{}
+	}
+	b.colls[collection] = true
+}
+
+// noteProps notes the property names of an item (and their JSON types) for queryables and
+// sorting.
+func (b *batch) noteProps(collection string, props []byte) error {
+	var p map[string]json.RawMessage
+	if err := json.Unmarshal(props, &p); err != nil {
 		return err
 	}
-	return bump(ctx, c, r.collection)
+	if b.props == nil {
+		b.props = map[[2]string]string{}
+	}
+	for k, v := range p {
+		key := [2]string{collection, k}
+		if _, ok := b.props[key]; !ok && !b.known[key] {
+			b.props[key] = jsonType(v)
+		}
+	}
+	return nil
+}
+
+// flush writes what the batch's puts noted.
+func (b *batch) flush(ctx context.Context, c q) error {
+	keys := make([][2]string, 0, len(b.props))
+	for k := range b.props {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i][0]+"\x00"+keys[i][1] < keys[j][0]+"\x00"+keys[j][1] })
+	for _, k := range keys {
+		if _, err := c.exec(ctx, `INSERT INTO stac_props (collection, name, type) VALUES (?, ?, ?)
+			ON CONFLICT (collection, name) DO NOTHING`, k[0], k[1], b.props[k]); err != nil {
+			return err
+		}
+	}
+	if b.span > 0 {
+		if _, err := c.exec(ctx, `UPDATE stac_stats SET value = ? WHERE name = 'max_span' AND value < ?`,
+			b.span, b.span); err != nil {
+			return err
+		}
+	}
+	colls := make([]string, 0, len(b.colls))
+	for k := range b.colls {
+		colls = append(colls, k)
+	}
+	sort.Strings(colls)
+	for _, coll := range colls {
+		if err := bump(ctx, c, coll); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // assetsJSON is how stac_items.assets stores an entry's asset descriptors.
@@ -106,27 +178,6 @@ func decodeAssets(s string) (map[string]Blob, error) {
 		out[k] = Blob{b.Digest, b.Size, b.MediaType}
 	}
 	return out, nil
-}
-
-// noteProps records the property names of an item (and their JSON types) for queryables
-// and sorting.
-func noteProps(ctx context.Context, c q, collection string, props []byte) error {
-	var p map[string]json.RawMessage
-	if err := json.Unmarshal(props, &p); err != nil {
-		return err
-	}
-	names := make([]string, 0, len(p))
-	for k := range p {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	for _, k := range names {
-		if _, err := c.exec(ctx, `INSERT INTO stac_props (collection, name, type) VALUES (?, ?, ?)
-			ON CONFLICT (collection, name) DO NOTHING`, collection, k, jsonType(p[k])); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // jsonType is the JSON Schema type of a JSON value.

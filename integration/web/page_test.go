@@ -74,7 +74,10 @@ func TestPageAgainstServe(t *testing.T) {
 	b.Screenshot("1-collections")
 
 	// A box over the middle of the Landsat scene.
+	// Show zooms with an animation: wait for its moveend before reading pixel positions.
+	testpeer.Eval[bool](b, `(window.moved = new Promise(r => eopack.map.once('moveend', () => r(true))), true)`)
 	b.Do(chromedp.Click(chromedp.CSS(`#collection-list li[data-id="landsat-7"] button.zoom`)))
+	testpeer.Eval[bool](b, `window.moved`)
 	w, s, e, n := li.BBox[0], li.BBox[1], li.BBox[2], li.BBox[3]
 	box := []float64{w + (e-w)*0.3, s + (n-s)*0.3, w + (e-w)*0.7, s + (n-s)*0.7}
 	dragBox(t, b, box[0], box[1], box[2], box[3])
@@ -106,7 +109,7 @@ func TestPageAgainstServe(t *testing.T) {
 	if strings.Join(keys, " ") != "B1 B2 B3 B4 B5 B6" {
 		t.Errorf("assets listed: %v", keys)
 	}
-	size := testpeer.Eval[string](b, `document.querySelector('#assets tr[data-asset="B4"] td:nth-child(5)').title`)
+	size := testpeer.Eval[string](b, `document.querySelector('#assets tr[data-asset="B4"] td.size').title`)
 	st, _ := os.Stat(filepath.Join(landsat.Dir, "B4.tif"))
 	if size != fmt.Sprintf("%d bytes", st.Size()) {
 		t.Errorf("B4 size shown as %q, file has %d bytes", size, st.Size())

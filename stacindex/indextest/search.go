@@ -3,6 +3,7 @@ package indextest
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -133,7 +134,27 @@ func testFilters(t *testing.T, tg Target) {
 		{"filter wrong type is unknown", stacindex.Query{Filter: cql2.Op{Op: "=", Args: []cql2.Expr{prop("platform"), 3.0}}},
 			func(it *item) bool { return false }},
 		{"filter datetime", stacindex.Query{Filter: cql2.Op{Op: ">", Args: []cql2.Expr{prop("datetime"), cql2.Timestamp{T: from}}}},
-			func(it *item) bool { return it.datetime && it.dt.After(from) }},
+			func(it *item) bool { return it.dt.After(from) }}, // a null datetime reads as start_datetime
+		{"filter LIKE (case-sensitive)", stacindex.Query{Filter: cql2.Op{Op: "like", Args: []cql2.Expr{prop("platform"), "Sentinel%"}}},
+			func(it *item) bool { return false }},
+		{"filter LIKE", stacindex.Query{Filter: cql2.Op{Op: "like", Args: []cql2.Expr{prop("platform"), "sentinel-2_"}}},
+			func(it *item) bool { return strings.HasPrefix(it.platform, "sentinel-2") }},
+		{"filter CASEI (decided by Eval alone)", stacindex.Query{Filter: cql2.Op{Op: "=", Args: []cql2.Expr{
+			cql2.Op{Op: "casei", Args: []cql2.Expr{prop("platform")}}, cql2.Op{Op: "casei", Args: []cql2.Expr{"LANDSAT-9"}}}}},
+			func(it *item) bool { return it.platform == "landsat-9" }},
+		{"filter S_INTERSECTS", stacindex.Query{Filter: cql2.Op{Op: "s_intersects", Args: []cql2.Expr{prop("geometry"),
+			cql2.Geometry{G: geom.NewPoint(geom.Coordinates{XY: geom.XY{X: px, Y: py}}).AsGeometry()}}}},
+			func(it *item) bool { return inTriangle(it, px, py) }},
+		{"filter T_INTERSECTS", stacindex.Query{Filter: cql2.Op{Op: "t_intersects", Args: []cql2.Expr{prop("datetime"),
+			cql2.Interval{Start: cql2.Timestamp{T: from}, End: cql2.Timestamp{T: to}}}}},
+			func(it *item) bool { return inTime(it, &from, &to) }},
+		{"filter AND with a part SQL cannot decide", stacindex.Query{Filter: cql2.Op{Op: "and", Args: []cql2.Expr{
+			cql2.Op{Op: "<", Args: []cql2.Expr{cc, 50.0}},
+			cql2.Op{Op: "=", Args: []cql2.Expr{cql2.Op{Op: "casei", Args: []cql2.Expr{prop("platform")}}, "sentinel-2b"}}}}},
+			func(it *item) bool {
+				v, _ := cloud(it, func(c float64) bool { return c < 50 })
+				return v && it.platform == "sentinel-2b"
+			}},
 		{"everything", stacindex.Query{Collections: []string{"c0", "c1", "c2"}, BBox: []float64{-180, -70, 180, 30},
 			Start: &from, Filter: cql2.Op{Op: "<", Args: []cql2.Expr{cc, 60.0}}},
 			func(it *item) bool {
