@@ -1,6 +1,7 @@
 // Package staccrawl fills a STAC index from any OCI registry: it lists the catalog (under a
-// namespace), each repository's tags, resolves them to manifests, and indexes every EO
-// product manifest (stacindex.FromManifest) and STAC Collection document it finds.
+// namespace; a registry without a catalog gets the namespace crawled as one repository),
+// each repository's tags, resolves them to manifests, and indexes every EO product manifest
+// (stacindex.FromManifest) and STAC Collection document it finds.
 //
 // Crawls are incremental: a tag whose manifest the index already has costs one HEAD and at
 // most a change of tags, never a manifest or blob fetch; an indexed manifest that no tag
@@ -84,7 +85,15 @@ func Crawl(ctx context.Context, st Store, o Options) (Summary, error) {
 	}
 	repos, err := c.catalog(ctx)
 	if err != nil {
-		return c.sum, err
+		if o.Namespace == "" {
+			return c.sum, err
+		}
+		// Many registries (GHCR, Docker Hub, ECR without the permission) list no catalog:
+		// the namespace is then taken as one repository.
+		if c.o.Warn != nil {
+			c.o.Warn(oneLine(err.Error()) + ": indexing " + o.Namespace + " as one repository")
+		}
+		repos = []string{o.Namespace}
 	}
 	if rl, ok := st.(RepositoryLister); ok {
 		held, err := rl.Repositories(ctx)

@@ -63,10 +63,12 @@ func entry(t *testing.T, f *stacindex.File, id string) stacindex.Hit {
 	return h
 }
 
-// testRegistry is the project's registry on httptest, counting blob GETs.
+// testRegistry is the project's registry on httptest, counting blob GETs; with noCatalog
+// its /v2/_catalog answers 404, as on registries that list none.
 type testRegistry struct {
-	host     string
-	blobGets atomic.Int64
+	host      string
+	blobGets  atomic.Int64
+	noCatalog atomic.Bool
 }
 
 func startRegistry(t *testing.T) *testRegistry {
@@ -81,6 +83,10 @@ func startRegistry(t *testing.T) *testRegistry {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		if req.Method == http.MethodGet && strings.Contains(req.URL.Path, "/blobs/") {
 			r.blobGets.Add(1)
+		}
+		if r.noCatalog.Load() && req.URL.Path == "/v2/_catalog" {
+			http.NotFound(w, req)
+			return
 		}
 		h.ServeHTTP(w, req)
 	}))
@@ -247,5 +253,28 @@ func TestCrawlGoesOnPastABadProduct(t *testing.T) {
 	}
 	if len(warnings) != 1 || !strings.HasPrefix(warnings[0], "eo/bad@sha256:") {
 		t.Errorf("warnings %q", warnings)
+	}
+}
+
+// Without a catalog, a namespace that is a repository is crawled; without a namespace the
+// crawl fails with the catalog's error.
+func TestCrawlWithoutCatalog(t *testing.T) {
+	reg := startRegistry(t)
+	reg.noCatalog.Store(true)
+	pushProduct(t, reg.repo(t, "eo/a"), "scene-a", "v1", nil)
+	pushProduct(t, reg.repo(t, "eo/b"), "scene-b", "v1", nil)
+	var warnings []string
+	o := reg.options(t, "eo/a")
+	o.Warn = func(s string) { warnings = append(warnings, s) }
+	st := openFile(t)
+	sum, err := Crawl(t.Context(), st, o)
+	if err != nil || sum.Indexed != 1 || summary(t, st) != "eo/a scene-a [v1]" {
+		t.Fatalf("%+v %v %s", sum, err, summary(t, st))
+	}
+	if len(warnings) != 1 || !strings.HasSuffix(warnings[0], ": indexing eo/a as one repository") {
+		t.Errorf("warnings %q", warnings)
+	}
+	if _, err := Crawl(t.Context(), st, reg.options(t, "")); err == nil || !strings.Contains(err.Error(), "listing the catalog") {
+		t.Errorf("no namespace, no catalog: %v", err)
 	}
 }

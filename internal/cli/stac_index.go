@@ -27,14 +27,16 @@ func newStacIndexCommand(stdio *IO) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "index REGISTRY[/NAMESPACE] --index FILE",
 		Short: "Crawl a registry's EO products into a STAC index file",
-		Long: `Crawl any OCI registry (its catalog, under NAMESPACE if given; every tag of every repository;
-the manifests they point at, and the children of image indexes) and write each EO product's
+		Long: `Crawl any OCI registry (its catalog, under NAMESPACE if given, or NAMESPACE as one repository
+when the registry lists no catalog; every tag of every repository; the manifests they point
+at, and the children of image indexes) and write each EO product's
 STAC Item and each STAC Collection document into the index file, which eopack stac serve
 serves as a STAC API. Run it again to bring the file up to date: tags whose manifest the
 file has cost one HEAD and no download, manifests gone from the registry are removed, and
 manifests no tag points at any more stay (untagged) while the registry has them.
 Credentials are those of the other commands: -u/-p, or what eopack login stored.`,
 		Example: `  eopack stac index localhost:5000/eo --index eo.stac.db
+  eopack stac index ghcr.io/example/eo-products --index ghcr.stac.db
   eopack stac index registry.example.org --index all.stac.db --concurrency 16`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
