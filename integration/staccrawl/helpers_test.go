@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -64,14 +65,44 @@ type product struct {
 	Files []string
 }
 
-// makeProducts makes two products from the shared data: three Landsat 7 bands as COGs
-// (collection landsat-7, 2001) and the Olinda DEM as a COG (collection dem, 2010).
+// productsDir holds the products, made once for the package's tests (read-only to them).
+var (
+	productsDir  string
+	productsOnce sync.Once
+	landsatProd  product
+	demProd      product
+)
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "staccrawl-products-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	productsDir = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// makeProducts returns two products made from the shared data, once per package: three
+// Landsat 7 bands as COGs (collection landsat-7, 2001) and the Olinda DEM as a COG
+// (collection dem, 2010).
 func makeProducts(t *testing.T) (landsat, dem product) {
+	t.Helper()
+	productsOnce.Do(func() { landsatProd, demProd = buildProducts(t) })
+	if landsatProd.Dir == "" {
+		t.Fatal("the products could not be made (see the first test that failed)")
+	}
+	return landsatProd, demProd
+}
+
+func buildProducts(t *testing.T) (landsat, dem product) {
 	t.Helper()
 	data := filepath.Join(testpeer.SharedDir(), "data")
 	eopack := testpeer.Eopack(t)
-	landsat = product{Dir: filepath.Join(t.TempDir(), "l7-olinda")}
-	dem = product{Dir: filepath.Join(t.TempDir(), "olinda-dem")}
+	landsat = product{Dir: filepath.Join(productsDir, "l7-olinda")}
+	dem = product{Dir: filepath.Join(productsDir, "olinda-dem")}
 	for _, p := range []product{landsat, dem} {
 		if err := os.Mkdir(p.Dir, 0o755); err != nil {
 			t.Fatal(err)

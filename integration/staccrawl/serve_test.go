@@ -44,3 +44,25 @@ func writeGeoJSON(t *testing.T, s string) string {
 	testpeer.WriteFile(t, p, []byte(s))
 	return p
 }
+
+// An API that wants credentials gets the registry's: -u/-p, or what eopack login stored.
+func TestSearchPrivateServe(t *testing.T) {
+	_, dem := makeProducts(t)
+	e := newEo(t)
+	reg := testpeer.StartServe(t, "", "--htpasswd", testpeer.WriteHtpasswd(t, "eo", "secret"), "--private")
+	host := reg.Host()
+	e.must("push", "-u", "eo", "-p", "secret", host+"/eo/olinda-dem:2010", "--stac", filepath.Join(dem.Dir, "item.json"))
+	api := "http://" + host + "/stac/"
+
+	_, errOut, err := e.run("search", api)
+	if err == nil || !strings.Contains(errOut, "401 Unauthorized: the API wants credentials: give -u/-p or run eopack login "+host) || strings.Count(errOut, "\n") != 1 {
+		t.Errorf("without credentials: %v %q", err, errOut)
+	}
+	if out := e.must("search", api, "-u", "eo", "-p", "secret", "--format", "refs"); !strings.HasPrefix(out, host+"/eo/olinda-dem@sha256:") {
+		t.Errorf("with -u/-p: %q", out)
+	}
+	e.must("login", "-u", "eo", "-p", "secret", host)
+	if out := e.must("search", api, "--format", "refs"); !strings.HasPrefix(out, host+"/eo/olinda-dem@sha256:") {
+		t.Errorf("after login: %q", out)
+	}
+}

@@ -3,12 +3,14 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
+	"oras.land/oras-go/v2/registry/remote/auth"
 
 	"github.com/eopack/eopack/cql2"
 	"github.com/eopack/eopack/stacsearch"
@@ -146,6 +148,9 @@ func runSearch(ctx context.Context, stdio *IO, opts *searchOptions) error {
 		finish = func(stacsearch.Result) error { return tbl.Close() }
 	}
 	res, err := sc.Search(ctx, u.String(), p, add)
+	if errors.Is(err, auth.ErrBasicCredentialNotFound) {
+		return fmt.Errorf("%s answered 401 Unauthorized: the API wants credentials: give -u/-p or run eopack login %s", opts.api, u.Host)
+	}
 	if err != nil {
 		return err
 	}
