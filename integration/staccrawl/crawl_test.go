@@ -110,6 +110,11 @@ func TestIndexServeSearchPull(t *testing.T) {
 	if local == "" || local != remote {
 		t.Errorf("checksum through the pass-through %q, local %q", remote, local)
 	}
+	// GDAL's STAC client opens the search as a mosaic, reading through the pass-through too.
+	mosaic := checksum.FindString(gdal(t, "gdalinfo", "-checksum", `STACIT:"`+api+`search?collections=landsat-7":asset=B2`))
+	if mosaic != local {
+		t.Errorf("checksum of the STACIT mosaic %q, local %q", mosaic, local)
+	}
 	// The registry itself refuses the same URL without a token.
 	direct := "http://" + host + "/v2/eo/l7-olinda/blobs/" + href[strings.LastIndex(href, "/")+1:]
 	if resp, err := http.Get(direct); err != nil || resp.StatusCode != http.StatusUnauthorized {
