@@ -84,7 +84,8 @@ func (c *Client) Search(ctx context.Context, root string, p Params, each func(it
 			return res, nil
 		}
 		if p.MaxItems > 0 && res.Returned == p.MaxItems {
-			res.More = true
+			// A server may link a next page that turns out empty: trust its count if it gave one.
+			res.More = res.NumberMatched < 0 || res.NumberMatched > int64(res.Returned)
 			return res, nil
 		}
 		if req, err = follow(req, base, *next); err != nil {

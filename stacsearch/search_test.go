@@ -22,6 +22,8 @@ type fakeAPI struct {
 	mu     sync.Mutex
 	bodies []map[string]any // POST bodies received
 	gets   []string         // GET queries received
+	// linkEmpty links a next page after the last item too (which then comes back empty).
+	linkEmpty bool
 }
 
 func (f *fakeAPI) start(t *testing.T) *httptest.Server {
@@ -86,7 +88,7 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			})
 		}
 		page := map[string]any{"type": "FeatureCollection", "features": feats, "numberMatched": f.n, "numberReturned": len(feats)}
-		if off+limit < f.n {
+		if off+limit < f.n || (f.linkEmpty && off < f.n) {
 			tok := strconv.Itoa(off + limit)
 			if r.Method == http.MethodPost {
 				page["links"] = []any{map[string]any{"rel": "next", "href": base + "/search", "method": "POST", "merge": true, "body": map[string]any{"token": tok}}}
@@ -172,10 +174,15 @@ func TestSearchMaxItems(t *testing.T) {
 	if err != nil || len(ids) != 4 || res.Pages != 1 || !strings.Contains(f.gets[len(f.gets)-1], "limit=4") || !res.More {
 		t.Errorf("ids %v, result %+v, err %v, query %q", ids, res, err, f.gets[len(f.gets)-1])
 	}
-	// Exactly all: no more.
+	// Exactly all: no more, whether the last page links a next one or not.
 	_, res, _ = collect(t, srv.URL, Params{MaxItems: 5, Limit: 5})
 	if res.More {
 		t.Errorf("5 of 5 says more: %+v", res)
+	}
+	f.linkEmpty = true
+	_, res, _ = collect(t, srv.URL, Params{MaxItems: 5, Limit: 5})
+	if res.More {
+		t.Errorf("5 of 5 with a next link says more: %+v", res)
 	}
 }
 
