@@ -35,6 +35,7 @@
 // compares a number) is unknown too, so one odd item never fails a search; two literals of
 // different types are an error. See Eval for how STAC's datetime, start_datetime and
 // end_datetime are compared. Spatial predicates are simplefeatures' DE-9IM predicates, in
-// pure Go and in two dimensions (Z is ignored); a BBOX whose west is east of its east
-// crosses the antimeridian.
+// pure Go and in two dimensions (Z is ignored), each but S_DISJOINT preceded by an
+// intersection test (Relate alone can see containment between far-apart geometries); a BBOX
+// whose west is east of its east crosses the antimeridian.
 package cql2

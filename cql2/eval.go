@@ -35,9 +35,9 @@ type val struct {
 //
 // Numbers compare as numbers, strings byte by byte, booleans with false before true. A
 // TIMESTAMP or DATE compares as an instant (a DATE is its 00:00 UTC) with another one or
-// with a property holding an RFC 3339 string or a YYYY-MM-DD date. Arrays are equal when
-// they hold equal elements in the same order; A_CONTAINS, A_CONTAINEDBY and A_OVERLAPS
-// treat them as sets, and a scalar property value as an array of one. Arithmetic that has
+// with a property holding an RFC 3339 string or a YYYY-MM-DD date. The A_* operators treat
+// arrays as sets, and a scalar property value as an array of one; = and <> compare arrays
+// element by element. Arithmetic that has
 // no finite result (a division by zero) is NULL.
 //
 // NULL: a comparison with a missing or null property is unknown, and Eval answers false for
