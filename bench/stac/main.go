@@ -5,6 +5,7 @@
 //	stac gen   -index FILE -n 1000000          generate and index, print items/s
 //	stac serve -index FILE -addr HOST:PORT     serve /stac/
 //	stac query -url http://HOST:PORT/stac -runs 200
+//	stac collections -index FILE              time Collections, computed then cached
 package main
 
 import (
@@ -47,6 +48,9 @@ func main() {
 		addr := fs.String("addr", "127.0.0.1:0", "listen address")
 		fs.Parse(os.Args[2:])
 		err = serve(ctx, *index, *addr)
+	case "collections":
+		fs.Parse(os.Args[2:])
+		err = timeCollections(ctx, *index)
 	case "query":
 		url := fs.String("url", "", "STAC API root, e.g. http://127.0.0.1:8080/stac")
 		runs := fs.Int("runs", 200, "searches per kind")
