@@ -12,45 +12,26 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/eopack/eopack/internal/testpeer"
+	"github.com/eopack/eopack/web/webtest"
 )
-
-// dragBox presses "Draw a box" and drags on the map from (w, n) to (e, s) with mouse events
-// at the pixels where the map shows those coordinates.
-func dragBox(t *testing.T, b *testpeer.Browser, w, s, e, n float64) {
-	t.Helper()
-	type pt struct{ X, Y float64 }
-	px := func(lat, lng float64) pt {
-		return testpeer.Eval[pt](b, fmt.Sprintf(`(() => {
-			const p = eopack.map.latLngToContainerPoint([%g, %g]);
-			const r = eopack.map.getContainer().getBoundingClientRect();
-			return {X: r.left + p.x, Y: r.top + p.y};
-		})()`, lat, lng))
-	}
-	from, to := px(n, w), px(s, e)
-	b.Do(chromedp.Click(chromedp.CSS("#draw-box")))
-	steps := []chromedp.Action[chromedp.Void]{
-		chromedp.MouseEvent(chromedp.MouseMoved, from.X, from.Y),
-		chromedp.MouseEvent(chromedp.MousePressed, from.X, from.Y, chromedp.ButtonLeft, chromedp.ClickCount(1)),
-	}
-	for i := 1; i <= 8; i++ {
-		f := float64(i) / 8
-		steps = append(steps, chromedp.MouseEvent(chromedp.MouseMoved, from.X+(to.X-from.X)*f, from.Y+(to.Y-from.Y)*f, chromedp.ButtonLeft))
-	}
-	steps = append(steps, chromedp.MouseEvent(chromedp.MouseReleased, to.X, to.Y, chromedp.ButtonLeft, chromedp.ClickCount(1)))
-	b.Do(steps...)
-	b.WaitFor(`document.querySelector('#bbox').value !== ''`)
-}
 
 func overlaps(a, b []float64) bool {
 	return a[0] <= b[2] && b[0] <= a[2] && a[1] <= b[3] && b[1] <= a[3]
 }
 
-// TestPageAgainstServe drives the page of eopack serve: a box drawn over the products lists
-// them, the item page's download link gives the pushed bytes, and the pull commands it
-// shows, run as they are, bring back the pushed files.
-func TestPageAgainstServe(t *testing.T) {
+// TestServe pushes the two products to one eopack serve and opens it in the map page and in
+// STAC Browser.
+func TestServe(t *testing.T) {
 	srv := testpeer.StartServe(t, "")
 	landsat, dem := pushProducts(t, srv.Host())
+	t.Run("Page", func(t *testing.T) { testPage(t, srv, landsat, dem) })
+	t.Run("StacBrowser", func(t *testing.T) { testStacBrowser(t, srv, landsat, dem) })
+}
+
+// testPage drives the page of eopack serve: a box drawn over the products lists them, the
+// item page's download link gives the pushed bytes, and the pull commands it shows, run as
+// they are, bring back the pushed files.
+func testPage(t *testing.T, srv *testpeer.Server, landsat, dem product) {
 	base := "http://" + srv.Host()
 
 	type item struct {
@@ -74,13 +55,10 @@ func TestPageAgainstServe(t *testing.T) {
 	b.Screenshot("1-collections")
 
 	// A box over the middle of the Landsat scene.
-	// Show zooms with an animation: wait for its moveend before reading pixel positions.
-	testpeer.Eval[bool](b, `(window.moved = new Promise(r => eopack.map.once('moveend', () => r(true))), true)`)
-	b.Do(chromedp.Click(chromedp.CSS(`#collection-list li[data-id="landsat-7"] button.zoom`)))
-	testpeer.Eval[bool](b, `window.moved`)
+	webtest.ShowCollection(t, b, "landsat-7")
 	w, s, e, n := li.BBox[0], li.BBox[1], li.BBox[2], li.BBox[3]
 	box := []float64{w + (e-w)*0.3, s + (n-s)*0.3, w + (e-w)*0.7, s + (n-s)*0.7}
-	dragBox(t, b, box[0], box[1], box[2], box[3])
+	webtest.DragBox(t, b, box[0], box[1], box[2], box[3])
 	b.Screenshot("2-box")
 	b.Do(chromedp.Click(chromedp.CSS("#search")))
 	b.WaitFor(`/items/.test(document.querySelector('#status').textContent)`)

@@ -12,7 +12,9 @@ export class EOMap {
   constructor(container, cfg) {
     this.map = L.map(container, { center: [10, 0], zoom: 2, minZoom: 1, worldCopyJump: false, boxZoom: false });
     if (cfg.tileURL) {
-      L.tileLayer(cfg.tileURL, { maxZoom: 19, attribution: cfg.tileAttribution || '' }).addTo(this.map);
+      // OpenStreetMap's tile policy asks for its attribution; other servers name themselves.
+      const osm = /(^|\.)openstreetmap\.(org|fr|de)$/.test(hostOf(cfg.tileURL));
+      L.tileLayer(cfg.tileURL, { maxZoom: 19, attribution: osm ? '© OpenStreetMap contributors' : '' }).addTo(this.map);
     } else {
       graticule().addTo(this.map);
     }
@@ -149,6 +151,14 @@ export class EOMap {
   fitBBox(bbox) {
     const [w, s, e, n] = bbox.length === 6 ? [bbox[0], bbox[1], bbox[3], bbox[4]] : bbox;
     this.map.fitBounds([[s, w], [n, e < w ? e + 360 : e]], { padding: [30, 30], maxZoom: 12 });
+  }
+}
+
+function hostOf(url) {
+  try {
+    return new URL(url.replace(/[{}]/g, '')).hostname;
+  } catch {
+    return '';
   }
 }
 
