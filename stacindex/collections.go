@@ -7,9 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strings"
-
-	"github.com/eopack/eopack/cql2"
 )
 
 // cachedCollection is a collection's computed fields as of a generation of stac_gen.
@@ -26,6 +23,11 @@ var summarySets = []string{"platform", "constellation", "instruments", "gsd", "p
 var summaryRanges = []string{"eo:cloud_cover", "view:off_nadir", "view:sun_elevation"}
 
 const maxDistinct = 100
+
+// summarySample is how many of a collection's newest items the summaries are computed from:
+// reading every item's JSON takes minutes for a collection of 100,000 (the extent and the
+// count are exact, from an index of their columns).
+const summarySample = 500
 
 // Collections implements Index: every collection holding a current item or a pushed
 // Collection document, by id.
@@ -87,7 +89,7 @@ func (x *DB) collection(ctx context.Context, id string, gen int64) (Collection, 
 	return c, nil
 }
 
-// computeCollection reads a collection's document, extent and summaries in two queries.
+// computeCollection reads a collection's document, extent and summaries in three queries.
 func (x *DB) computeCollection(ctx context.Context, id string) (Collection, error) {
 	c := Collection{ID: id}
 	var doc string
@@ -98,38 +100,24 @@ func (x *DB) computeCollection(ctx context.Context, id string) (Collection, erro
 	if err == nil {
 		c.Doc = json.RawMessage(doc)
 	}
-	cols := []string{"count(*)", "min(i.minx)", "min(i.miny)", "max(i.maxx)", "max(i.maxy)", "min(i.start_dt)", "max(i.end_dt)"}
-	for _, p := range summarySets {
-		if x.f == Postgres {
-			cols = append(cols, "jsonb_agg(DISTINCT i.props->'"+p+"')::text")
-		} else {
-			cols = append(cols, `json_group_array(DISTINCT i.props->'$."`+p+`"')`)
-		}
-	}
-	for _, p := range summaryRanges {
-		num, _ := operand(cql2.Property{Name: p}, kNumber, x.f)
-		cols = append(cols, "min("+num.sql+")", "max("+num.sql+")")
-	}
-	var args []any
-	for _, p := range summaryRanges {
-		num, _ := operand(cql2.Property{Name: p}, kNumber, x.f)
-		args = append(args, num.args...)
-		args = append(args, num.args...)
-	}
 	var count int64
 	var box [4]sql.NullFloat64
 	var start, end sql.NullInt64
-	sets := make([]sql.NullString, len(summarySets))
-	ranges := make([]sql.NullFloat64, 2*len(summaryRanges))
-	dest := []any{&count, &box[0], &box[1], &box[2], &box[3], &start, &end}
-	for i := range sets {
-		dest = append(dest, &sets[i])
+	err = x.r().queryRow(ctx, `SELECT count(*), min(minx), min(miny), max(maxx), max(maxy), min(start_dt), max(end_dt)
+		FROM stac_items WHERE current = 1 AND collection = ?`, id).Scan(&count, &box[0], &box[1], &box[2], &box[3], &start, &end)
+	if err != nil {
+		return c, err
 	}
-	for i := range ranges {
-		dest = append(dest, &ranges[i])
+	// The newest items, by walking the datetime index (not by sorting the whole collection).
+	from := "stac_items INDEXED BY stac_items_dt"
+	props := "props"
+	if x.f == Postgres {
+		from, props = "stac_items", "props::text"
 	}
-	err = x.r().queryRow(ctx, "SELECT "+strings.Join(cols, ", ")+
-		" FROM stac_items i WHERE i.current = 1 AND i.collection = ?", append(args, id)...).Scan(dest...)
+	sample, err := scanAll(ctx, x.r(), func(r *sql.Rows) (string, error) {
+		var p string
+		return p, r.Scan(&p)
+	}, `SELECT `+props+` FROM `+from+` WHERE current = 1 AND collection = ? ORDER BY dt DESC LIMIT ?`, id, summarySample)
 	if err != nil {
 		return c, err
 	}
@@ -147,60 +135,72 @@ func (x *DB) computeCollection(ctx context.Context, id string) (Collection, erro
 		s, e := fromMicros(start.Int64), fromMicros(end.Int64)
 		c.Start, c.End = &s, &e
 	}
-	c.Summaries = map[string]any{}
-	for i, p := range summarySets {
-		if vals := distinct(sets[i].String, x.f); len(vals) > 0 && len(vals) <= maxDistinct {
-			c.Summaries[p] = vals
-		}
-	}
-	for i, p := range summaryRanges {
-		if lo, hi := ranges[2*i], ranges[2*i+1]; lo.Valid && hi.Valid {
-			c.Summaries[p] = map[string]any{"minimum": lo.Float64, "maximum": hi.Float64}
-		}
-	}
+	c.Summaries = summarize(sample)
 	return c, nil
 }
 
-// distinct reads an aggregated array of property values (SQLite: JSON texts; PostgreSQL:
-// JSON values), flattening arrays and dropping nulls, sorted.
-func distinct(agg string, f Flavor) []any {
-	var elems []json.RawMessage
-	json.Unmarshal([]byte(agg), &elems)
-	var raw []json.RawMessage
-	for _, e := range elems {
-		var s string
-		if f == SQLite && json.Unmarshal(e, &s) == nil && json.Valid([]byte(s)) {
-			e = json.RawMessage(s) // SQLite aggregates the JSON texts of the values
+// summarize computes the summaries of items' properties (JSON objects): the distinct values
+// of summarySets (arrays flattened; left out beyond maxDistinct values), the ranges of
+// summaryRanges.
+func summarize(props []string) map[string]any {
+	sets := map[string]map[string]any{}
+	ranges := map[string][2]float64{}
+	for _, raw := range props {
+		var p map[string]any
+		if json.Unmarshal([]byte(raw), &p) != nil {
+			continue
 		}
-		raw = append(raw, e)
-	}
-	seen := map[string]bool{}
-	var out []any
-	var add func(json.RawMessage)
-	add = func(r json.RawMessage) {
-		var v any
-		if json.Unmarshal(r, &v) != nil || v == nil {
-			return
-		}
-		if arr, ok := v.([]any); ok {
-			for _, e := range arr {
-				b, _ := json.Marshal(e)
-				add(b)
+		for _, name := range summarySets {
+			v, ok := p[name]
+			if !ok || v == nil {
+				continue
 			}
-			return
+			vals := []any{v}
+			if arr, isArr := v.([]any); isArr {
+				vals = arr
+			}
+			for _, e := range vals {
+				if _, isMap := e.(map[string]any); isMap || e == nil {
+					continue
+				}
+				if sets[name] == nil {
+					sets[name] = map[string]any{}
+				}
+				if len(sets[name]) <= maxDistinct {
+					sets[name][fmt.Sprintf("%T:%v", e, e)] = e
+				}
+			}
 		}
-		if _, isMap := v.(map[string]any); isMap {
-			return
-		}
-		k := string(r)
-		if !seen[k] {
-			seen[k] = true
-			out = append(out, v)
+		for _, name := range summaryRanges {
+			f, ok := p[name].(float64)
+			if !ok {
+				continue
+			}
+			r, seen := ranges[name]
+			if !seen {
+				r = [2]float64{f, f}
+			}
+			ranges[name] = [2]float64{min(r[0], f), max(r[1], f)}
 		}
 	}
-	for _, r := range raw {
-		add(r)
+	out := map[string]any{}
+	for name, set := range sets {
+		if len(set) > maxDistinct {
+			continue
+		}
+		keys := make([]string, 0, len(set))
+		for k := range set {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		vals := make([]any, len(keys))
+		for i, k := range keys {
+			vals[i] = set[k]
+		}
+		out[name] = vals
 	}
-	sort.Slice(out, func(i, j int) bool { return fmt.Sprint(out[i]) < fmt.Sprint(out[j]) })
+	for name, r := range ranges {
+		out[name] = map[string]any{"minimum": r[0], "maximum": r[1]}
+	}
 	return out
 }

@@ -34,13 +34,42 @@ func NewDB(db *sql.DB, f Flavor) *DB {
 }
 
 // q runs queries written with `?` placeholders on a database or transaction, rebound for
-// the engine.
+// the engine. With stmts set (a transaction of many puts), each query is prepared once.
 type q struct {
 	Querier
-	f Flavor
+	f     Flavor
+	stmts map[string]*sql.Stmt
+}
+
+// preparer is what a transaction adds to Querier; its statements close with it.
+type preparer interface {
+	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
+}
+
+// stmt is the prepared statement of query, if c prepares.
+func (c q) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	p, ok := c.Querier.(preparer)
+	if c.stmts == nil || !ok {
+		return nil, nil
+	}
+	if st, ok := c.stmts[query]; ok {
+		return st, nil
+	}
+	st, err := p.PrepareContext(ctx, rebind(c.f, query))
+	if err != nil {
+		return nil, err
+	}
+	c.stmts[query] = st
+	return st, nil
 }
 
 func (c q) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st, err := c.stmt(ctx, query); err != nil || st != nil {
+		if err != nil {
+			return nil, err
+		}
+		return st.ExecContext(ctx, args...)
+	}
 	return c.ExecContext(ctx, rebind(c.f, query), args...)
 }
 
@@ -49,6 +78,9 @@ func (c q) query(ctx context.Context, query string, args ...any) (*sql.Rows, err
 }
 
 func (c q) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if st, err := c.stmt(ctx, query); err == nil && st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
 	return c.QueryRowContext(ctx, rebind(c.f, query), args...)
 }
 

@@ -32,7 +32,7 @@ const fileVersion = 1
 func OpenFile(path string) (*File, error) {
 	esc := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
 	db, err := sql.Open("sqlite", "file:"+esc+"?_txlock=immediate&_pragma=busy_timeout(10000)"+
-		"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-65536)")
+		"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-65536)&_pragma=temp_store(MEMORY)&_pragma=wal_autocheckpoint(16384)")
 	if err != nil {
 		return nil, fmt.Errorf("index %s: %w", path, err)
 	}
@@ -84,7 +84,7 @@ func (f *File) write(ctx context.Context, fn func(q) error) error {
 	if err != nil {
 		return err
 	}
-	if err := fn(q{tx, SQLite}); err != nil {
+	if err := fn(q{Querier: tx, f: SQLite}); err != nil {
 		tx.Rollback()
 		return err
 	}
@@ -102,6 +102,7 @@ func (f *File) PutAll(ctx context.Context, entries []Entry) error {
 	b := batch{known: f.known}
 	f.mu.Unlock()
 	err := f.write(ctx, func(c q) error {
+		c.stmts = map[string]*sql.Stmt{}
 		for _, e := range entries {
 			if err := b.put(ctx, c, e); err != nil {
 				return err

@@ -3,6 +3,7 @@ package stacindex
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 )
 
@@ -28,8 +29,15 @@ var commonQueryables = map[string]map[string]any{
 func (x *DB) Queryables(ctx context.Context, collection string) (map[string]any, error) {
 	query, args := `SELECT name, type FROM stac_props`, []any{}
 	if collection != "" {
-		if _, err := x.Collection(ctx, collection); err != nil {
-			return nil, err
+		var one int
+		err := x.r().queryRow(ctx, `SELECT 1 FROM stac_items WHERE collection = ? AND current = 1
+			UNION ALL SELECT 1 FROM stac_collections WHERE collection = ? AND current = 1 LIMIT 1`,
+			collection, collection).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, fmt.Errorf("collection %s: %w", collection, ErrNotFound)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("queryables: %w", err)
 		}
 		query, args = query+` WHERE collection = ?`, []any{collection}
 	}

@@ -49,8 +49,8 @@ var Schema = []string{
 	)`,
 	`CREATE INDEX stac_items_key ON stac_items (collection, item_id, created)`,
 	`CREATE INDEX stac_items_dt ON stac_items (dt DESC, collection, item_id, start_dt, end_dt, minx, maxx, miny, maxy) WHERE current = 1`,
-	`CREATE INDEX stac_items_coll_dt ON stac_items (collection, dt DESC, item_id) WHERE current = 1`,
 	`CREATE INDEX stac_items_id ON stac_items (item_id) WHERE current = 1`,
+	`CREATE INDEX stac_items_extent ON stac_items (collection, minx, miny, maxx, maxy, start_dt, end_dt) WHERE current = 1`,
 	`{{postgres}}CREATE INDEX stac_items_box ON stac_items (minx, maxx, miny, maxy) WHERE current = 1`,
 	`{{sqlite}}CREATE VIRTUAL TABLE stac_rtree USING rtree(id, minx, maxx, miny, maxy, mint, maxt)`,
 	`CREATE TABLE stac_collections (

@@ -453,7 +453,7 @@ func (x *DB) tags(ctx context.Context, manifests map[[2]string]bool) (map[[2]str
 }
 
 // r is the database for reads.
-func (x *DB) r() q { return q{x.db, x.f} }
+func (x *DB) r() q { return q{Querier: x.db, f: x.f} }
 
 // scanAll runs a query and reads each row with scan.
 func scanAll[T any](ctx context.Context, c q, scan func(*sql.Rows) (T, error), query string, args ...any) ([]T, error) {

@@ -18,10 +18,10 @@ import (
 // is served in the collection named after its repository.
 func Put(ctx context.Context, tx Querier, f Flavor, e Entry) error {
 	var b batch
-	if err := b.put(ctx, q{tx, f}, e); err != nil {
+	if err := b.put(ctx, q{Querier: tx, f: f}, e); err != nil {
 		return err
 	}
-	return b.flush(ctx, q{tx, f})
+	return b.flush(ctx, q{Querier: tx, f: f})
 }
 
 // batch is what several puts in one transaction write once at its end: the collections to
@@ -228,9 +228,14 @@ func setCurrent(ctx context.Context, c q, id int64, current bool) error {
 // document) on tx; the next newest push of the same item or collection becomes current.
 // A manifest the index does not hold is not an error.
 func Delete(ctx context.Context, tx Querier, f Flavor, repo string, d digest.Digest) error {
-	return deleteEntry(ctx, q{tx, f}, repo, d)
+	c := q{Querier: tx, f: f}
+	if err := deleteEntry(ctx, c, repo, d); err != nil {
+		return err
+	}
+	return deleteCollectionDoc(ctx, c, repo, d)
 }
 
+// deleteEntry removes the item row of manifest d of repo, if any.
 func deleteEntry(ctx context.Context, c q, repo string, d digest.Digest) error {
 	var id int64
 	var collection, itemID string
@@ -263,17 +268,15 @@ func deleteEntry(ctx context.Context, c q, repo string, d digest.Digest) error {
 				}
 			}
 		}
-		if err := bump(ctx, c, collection); err != nil {
-			return err
-		}
+		return bump(ctx, c, collection)
 	}
-	return deleteCollectionDoc(ctx, c, repo, d)
+	return nil
 }
 
 // PutCollection writes a pushed STAC Collection document on tx, replacing one of the same
 // manifest; the newest push of a collection id is the one served.
 func PutCollection(ctx context.Context, tx Querier, f Flavor, doc CollectionDoc) error {
-	c := q{tx, f}
+	c := q{Querier: tx, f: f}
 	if err := deleteCollectionDoc(ctx, c, doc.Repo, doc.Digest); err != nil {
 		return err
 	}
