@@ -29,6 +29,7 @@ type Handler struct {
 	st    *Storage
 	opt   Options
 	table map[kind]map[string]handlerFunc
+	tails tails // upload sessions whose last chunk is being recorded after its answer
 }
 
 // New returns the registry handler for storage st.
