@@ -11,24 +11,22 @@ import (
 
 // What a chunk's 202 guarantees. The session's size in the metadata (what GET status and
 // every other server read) never runs ahead of the bytes that are durable in the blob store:
-// a checkpoint syncs the bytes first, then records them. With a blob store that can append
-// without syncing (blobstore.Streamer, the filesystem), a PATCH is answered 202 once its
-// bytes are written, and its checkpoint runs after the answer, while the client sends the
-// next chunk. The 202's Range is then ahead of the metadata by at most that chunk, for the
-// time of one sync and one commit (a PATCH waits for its session's earlier checkpoint before
-// it answers, so they never queue up):
-//   - the same server takes the session over from the running checkpoint (a tail) for the
-//     next request, which goes on writing at once;
-//   - another server sharing the metadata waits for the session's lock, which the tail holds
-//     until its checkpoint is recorded, and then reads the acknowledged size;
+// a checkpoint syncs the bytes first, then records them with the hash state of exactly those
+// bytes. With a blob store that can append without syncing (blobstore.Streamer, the
+// filesystem), a PATCH of tailMin bytes or more is answered 202 once its bytes are written,
+// and its checkpoint goes to a tail that keeps the session's lock:
+//   - the session's next request on the same server takes the tail over and goes on writing
+//     at once; checkpoints then come about once per checkpointInterval, as in a long body;
+//   - if none comes within tailWait, the tail records the acknowledged size and releases the
+//     lock, so another server sharing the metadata, which waits for the lock, reads it;
 //   - after a crash the metadata holds the last recorded checkpoint, whose bytes are
 //     durable: GET status reports that Range, a chunk sent with Content-Range past it is
 //     answered 416 with it, and the client sends the rest again. Acknowledged bytes can be
-//     lost by a crash, never silently: the reported Range is always backed by the bytes,
-//     and the hash state recorded with it is the hash of exactly those bytes.
-// A PUT that completes the session waits for the tail, then syncs and commits as before,
-// so its 201 means the blob is durable. Blob stores without Streamer (S3) record each chunk
-// before answering.
+//     lost by a crash (at most about a second's worth), never silently.
+// A PATCH waits for a running checkpoint of its session before it answers, so they never
+// queue up. A PUT that completes the session waits for it too, then syncs and commits as
+// before, so its 201 means the blob is durable. Blob stores without Streamer (S3) record each
+// chunk before answering.
 
 // checkpoints records one session's progress in the background, one checkpoint at a time:
 // the bytes are made durable (Streamer stores), then the metadata records them. A session's
@@ -150,34 +148,62 @@ type tails struct {
 }
 
 type tail struct {
-	s     *hold // the hold of the request that answered, as it was then
-	taken bool  // a later request took the hold over
+	s       *hold         // the hold of the request that answered, as it was then
+	taken   bool          // a later request took the hold over
+	takenCh chan struct{} // closed when taken
 }
 
-// handOff answers s's request before its last checkpoint, at acked: the checkpoint runs in
-// the background holding the session's lock, which it releases when done unless a later
-// request of this server took the session over (take).
+// tailWait is how long a tail waits for the session's next request before it records the
+// acknowledged size; a checkpoint older than checkpointInterval is taken at once.
+const tailWait = 250 * time.Millisecond
+
+// handOff answers s's request before its last checkpoint, at acked: the session's lock and
+// the checkpoint go to a tail, which waits for the session's next request on this server to
+// take them over (take) for up to tailWait, or none if a checkpoint is overdue; otherwise it
+// records acked in the background and then releases the lock. A session uploaded chunk
+// after chunk is thus recorded about once per checkpointInterval, as a long PUT body is,
+// not once per chunk.
 func (ts *tails) handOff(s *hold, acked metadata.Upload) {
 	s.u = acked
 	s.handed = true
-	t := &tail{s: s}
+	t := &tail{s: s, takenCh: make(chan struct{})}
 	ts.mu.Lock()
-	defer ts.mu.Unlock()
 	if ts.m == nil {
 		ts.m = map[string]*tail{}
 	}
 	ts.m[acked.ID] = t
-	s.ck.then(acked, func() {
+	wait := tailWait
+	if s.ck.started.IsZero() || time.Since(s.ck.started) >= checkpointInterval {
+		wait = 0
+	}
+	ts.mu.Unlock()
+	go func() {
+		if wait > 0 {
+			timer := time.NewTimer(wait)
+			defer timer.Stop()
+			select {
+			case <-timer.C:
+			case <-t.takenCh:
+				return
+			}
+		}
 		ts.mu.Lock()
-		taken := t.taken
-		if !taken && ts.m[acked.ID] == t {
-			delete(ts.m, acked.ID)
+		defer ts.mu.Unlock()
+		if t.taken {
+			return
 		}
-		ts.mu.Unlock()
-		if !taken {
-			s.unlock()
-		}
-	})
+		s.ck.then(acked, func() {
+			ts.mu.Lock()
+			taken := t.taken
+			if !taken && ts.m[acked.ID] == t {
+				delete(ts.m, acked.ID)
+			}
+			ts.mu.Unlock()
+			if !taken {
+				s.unlock()
+			}
+		})
+	}()
 }
 
 // take takes over the tail of session id of repository repo, if this server has one: the
@@ -190,6 +216,7 @@ func (ts *tails) take(id, repo string) *hold {
 		return nil
 	}
 	t.taken = true
+	close(t.takenCh)
 	delete(ts.m, id)
 	return &hold{u: t.s.u, ck: t.s.ck, unlock: t.s.unlock}
 }

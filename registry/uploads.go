@@ -225,7 +225,7 @@ func (h *Handler) appendChunk(w http.ResponseWriter, r *http.Request, rt route, 
 		}
 		return u, errf(ErrUploadInvalid, "chunk has %d bytes or more, Content-Range said %d", total, want)
 	}
-	ck.wait() // so at most one checkpoint is ever behind the answers
+	ck.wait() // checkpoints never queue up behind the answers
 	if ck.err != nil {
 		return ck.recorded, ck.err
 	}
