@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -110,5 +111,39 @@ func TestChunksAlternatingServers(t *testing.T) {
 		if res.StatusCode != 200 || res.ContentLength != int64(len(data)) {
 			t.Fatalf("GET blob: %d, %d bytes", res.StatusCode, res.ContentLength)
 		}
+	}
+}
+
+// A refused chunk right after chunks answered before their record leaves the session
+// recorded at what those answers acknowledged: another server reads that Range.
+func TestRefusedChunkKeepsAcknowledged(t *testing.T) {
+	tr := newTestRegistry(t, Options{})
+	other := httptest.NewServer(New(tr.st, Options{}))
+	t.Cleanup(other.Close)
+	data := make([]byte, 3*tailMin)
+	rand.Read(data)
+	loc := tr.do("POST", "/v2/eo/products/blobs/uploads/", nil).header.Get("Location")
+	for off := 0; off < 2*tailMin; off += tailMin {
+		res := tr.do("PATCH", loc, data[off:off+tailMin], "Content-Range", fmt.Sprintf("%d-%d", off, off+tailMin-1))
+		expect(t, "PATCH", res, 202, "")
+	}
+	// a body of unknown length (chunked encoding) that ends before its Content-Range does
+	req, _ := http.NewRequest("PATCH", tr.srv.URL+loc, io.MultiReader(bytes.NewReader(data[2*tailMin:2*tailMin+10])))
+	req.Header.Set("Content-Range", fmt.Sprintf("%d-%d", 2*tailMin, 3*tailMin-1))
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 400 {
+		t.Fatalf("short chunk: %d", res.StatusCode)
+	}
+	st, err := http.Get(other.URL + loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Body.Close()
+	if want := fmt.Sprintf("0-%d", 2*tailMin-1); st.StatusCode != 204 || st.Header.Get("Range") != want {
+		t.Fatalf("status on the other server: %d %q, want %q", st.StatusCode, st.Header.Get("Range"), want)
 	}
 }

@@ -204,8 +204,7 @@ func (h *Handler) appendChunk(w http.ResponseWriter, r *http.Request, rt route, 
 	for {
 		n, state, err := appendTo(ctx, cur.ID, cur.BlobState, cur.Size, io.LimitReader(body, checkpointEvery), hw)
 		if err != nil {
-			ck.wait()
-			return ck.recorded, err // the session stays as last recorded
+			return h.keep(ck, u, false), err // what was recorded of the body stays
 		}
 		total += n
 		cur = advance(cur, n, state, hs, halg)
@@ -216,14 +215,7 @@ func (h *Handler) appendChunk(w http.ResponseWriter, r *http.Request, rt route, 
 		break
 	}
 	if want >= 0 && total != want {
-		ck.wait()
-		if ck.err != nil {
-			return ck.recorded, ck.err
-		}
-		if ck.recorded.Size != u.Size { // recorded is u or past it: its bytes are durable
-			h.st.Meta.UpdateUpload(ck.ctx, u, ck.recorded.Size)
-		}
-		return u, errf(ErrUploadInvalid, "chunk has %d bytes or more, Content-Range said %d", total, want)
+		return h.keep(ck, u, true), errf(ErrUploadInvalid, "chunk has %d bytes or more, Content-Range said %d", total, want)
 	}
 	ck.wait() // checkpoints never queue up behind the answers
 	if ck.err != nil {
@@ -237,6 +229,24 @@ func (h *Handler) appendChunk(w http.ResponseWriter, r *http.Request, rt route, 
 		ck.run(cur)
 	}
 	return ck.recorded, ck.err
+}
+
+// keep records at least u, what was acknowledged before a request that failed or was
+// refused, and returns the session as recorded: u acknowledged but not yet recorded (a tail
+// taken over) is synced and recorded; with back, a checkpoint of the request past u is set
+// back to u (whose bytes it made durable too).
+func (h *Handler) keep(ck *checkpoints, u metadata.Upload, back bool) metadata.Upload {
+	ck.wait()
+	switch {
+	case ck.err != nil:
+	case ck.recorded.Size < u.Size:
+		ck.run(u)
+	case back && ck.recorded.Size > u.Size:
+		if h.st.Meta.UpdateUpload(ck.ctx, u, ck.recorded.Size) == nil {
+			ck.recorded = u
+		}
+	}
+	return ck.recorded
 }
 
 // advance is session u after n more bytes, with the blob store's new state and the hash
