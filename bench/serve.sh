@@ -10,8 +10,11 @@
 #    disk with fsync), a monolithic PUT, a chunked upload (CHUNK_MIB chunks), a full blob GET,
 #    and CONC parallel GETs of CONC different CONC_MIB blobs (aggregate MiB/s, each server's
 #    RSS during them).
+# With SERVE_BEFORE=<an eopack binary> (e.g. built from main), a third server runs it, and the
+# curl uploads alternate between the three, so a change to the ingest path is measured
+# against the binary before it in the same run.
 # Env: SIZE_MIB (default 1024), RUNS (5), SMALL (1000), CURL_RUNS (3), CHUNK_MIB (64),
-# CONC (16), CONC_MIB (256), EOPACK_PEERS. Temp data is removed.
+# CONC (16), CONC_MIB (256), SERVE_BEFORE, EOPACK_PEERS. Temp data is removed.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
@@ -44,6 +47,13 @@ bench_distribution_config "$work/dist-root" "$dist_addr" >"$work/dist.yml"
 bench_bg "$work/dist.log" registry serve "$work/dist.yml"
 dist_pid=$BENCH_PID
 bench_waitready "$serve_addr"; bench_waitready "$dist_addr"
+uploaders=(serve dist)
+if [ -n "${SERVE_BEFORE:-}" ]; then
+  before_addr=127.0.0.1:$(bench_freeport)
+  bench_bg "$work/before.log" "$SERVE_BEFORE" serve --addr "$before_addr" --root "$work/before-root"
+  bench_waitready "$before_addr"
+  uploaders+=(before)
+fi
 
 # big: runs alternate between the two registries so load from elsewhere on the machine hits
 # both alike. Each push goes to a fresh repository (nothing skipped as already present); each
@@ -144,7 +154,7 @@ put_mono() {
   creq "$1" 201 "$(with_digest "$c_loc" "$4")" -T "$3" -H 'Content-Type: application/octet-stream'
   [ "$c_up" = "$(stat -c %s "$3")" ] || { echo "bench/serve: PUT sent $c_up bytes of $3" >&2; exit 1; }
 }
-addr_of() { if [ "$1" = serve ]; then echo "$serve_addr"; else echo "$dist_addr"; fi; }
+addr_of() { case $1 in serve) echo "$serve_addr" ;; before) echo "$before_addr" ;; *) echo "$dist_addr" ;; esac; }
 
 # The limit: hashing the blob (page-cached, as the servers hash it from the socket) and
 # writing it to the servers' disk with fsync; a server does both, overlapped at best.
@@ -178,10 +188,10 @@ chunks=() ranges=() off=0
 for f in "$cdir/chunks"/c.*; do
   n=$(stat -c %s "$f"); chunks+=("$f"); ranges+=("$off-$((off + n - 1))"); off=$((off + n))
 done
-for r in serve dist; do : >"$work/$r.mono"; : >"$work/$r.chunk"; : >"$work/$r.chunkreq"; : >"$work/$r.get"; done
+for r in "${uploaders[@]}"; do : >"$work/$r.mono"; : >"$work/$r.chunk"; : >"$work/$r.chunkreq"; : >"$work/$r.get"; done
 for i in $(seq "$CURL_RUNS"); do
   dd_limit
-  for r in serve dist; do
+  for r in "${uploaders[@]}"; do
     addr=$(addr_of $r)
     sync; put_mono "$addr" "bench/mono$i" "$cdir/big.bin" "$big_digest"
     echo "$c_time" >>"$work/$r.mono"
@@ -273,6 +283,11 @@ printf '  %-31s %12s %12s %11s %11s %10s\n' "" "eopack serve" distribution serve
 printf '  %-31s %10s s %10s s %11s %11s %10s  (target serve/limit <= 1.15)\n' "monolithic PUT" "$sm" "$dm" "$(ratio "$sm" "$lim")" "$(ratio "$dm" "$lim")" "$(ratio "$sm" "$dm")"
 printf '  %-31s %10s s %10s s %11s %11s %10s\n' "chunked upload ($CHUNK_MIB MiB chunks)" "$sc" "$dc" "$(ratio "$sc" "$lim")" "$(ratio "$dc" "$lim")" "$(ratio "$sc" "$dc")"
 printf '  %-31s %10s s %10s s %11s %11s %10s  (%d requests; curl process starts excluded)\n' "  of it in curl's requests" "$scr" "$dcr" "$(ratio "$scr" "$lim")" "$(ratio "$dcr" "$lim")" "$(ratio "$scr" "$dcr")" "$((${#chunks[@]} + 2))"
+if [ -n "${SERVE_BEFORE:-}" ]; then
+  bm=$(bench_median3 <"$work/before.mono"); bc_=$(bench_median3 <"$work/before.chunk"); bcr=$(bench_median3 <"$work/before.chunkreq")
+  printf '  SERVE_BEFORE (%s), same runs:  monolithic PUT %s s (%s of the limit; serve/before %s), chunked %s s (%s; %s), of it in requests %s s (%s; %s)\n' \
+    "$SERVE_BEFORE" "$bm" "$(ratio "$bm" "$lim")" "$(ratio "$sm" "$bm")" "$bc_" "$(ratio "$bc_" "$lim")" "$(ratio "$sc" "$bc_")" "$bcr" "$(ratio "$bcr" "$lim")" "$(ratio "$scr" "$bcr")"
+fi
 printf '  %-31s %10s s %10s s %11s %11s %10s  (target serve/dist <= 1.0)\n' "blob GET" "$sg" "$dg" - - "$(ratio "$sg" "$dg")"
 printf '  %-31s %7s MiB/s %7s MiB/s %11s %11s %10s  (target serve/dist >= 1.0)\n' "$CONC GETs x $CONC_MIB MiB, parallel" "$st" "$dt" - - "$(ratio "$st" "$dt")"
 printf '  RSS: max VmRSS during the parallel GETs: serve %d MiB, distribution %d MiB; VmHWM since start (all phases): serve %d MiB, distribution %d MiB\n' \

@@ -6,12 +6,15 @@ import (
 	"io"
 	"os"
 	"sync"
+	"sync/atomic"
 )
 
-// copyChunk is the read size of blob writes; writebackEvery is how often the kernel is asked
-// to start writing the file out, so the final fsync has little left to do.
+// copyChunk is the read size of blob writes; pipeDepth is how many such buffers one write
+// keeps in flight between its reader, its writer and its hasher; writebackEvery is how often
+// the kernel is asked to start writing the file out, so the final fsync has little left to do.
 const (
 	copyChunk      = 1 << 20
+	pipeDepth      = 8
 	writebackEvery = 8 << 20
 )
 
@@ -19,90 +22,182 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, copyChunk); return &
 
 // WriteHashed appends src to f (at its current offset, which is off bytes into the file),
 // feeding h (if not nil) with exactly the bytes written, in one pass. It returns the bytes
-// written; on error, h has seen only whole buffers that were fully written, and n says how
-// many. Hashing runs beside reading and writing (two buffers: one is hashed while the next
-// is read and written), so a large write costs about the longer of hashing and writing, not
-// their sum. Writeback of written data starts early (Linux: sync_file_range) so a later
-// fsync is short.
-func WriteHashed(ctx context.Context, f *os.File, off int64, h hash.Hash, src io.Reader) (n int64, err error) {
-	var bufs [2][]byte
-	for i := range bufs {
-		bp := bufPool.Get().(*[]byte)
-		defer bufPool.Put(bp)
-		bufs[i] = *bp
+// written and the first error; on an error, h's state is undefined (it may have seen bytes
+// that were not written).
+//
+// Reading, writing and hashing run as three stages over up to pipeDepth buffers: each
+// buffer read goes to the writer and to the hasher at once and is reused when both are done.
+// A stall in one stage (the disk throttling writes, the hash losing its core, the client
+// pausing) does not stop the other two until the buffers run out, so a large write costs
+// about the slowest of the three, not their sum. Writeback of written data starts early
+// (Linux: sync_file_range) so a later fsync is short. A source that fits in one buffer is
+// written and hashed in place, with no goroutine.
+func WriteHashed(ctx context.Context, f *os.File, off int64, h hash.Hash, src io.Reader) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
 	}
-	var hasher *hashWorker
-	if h != nil {
-		hasher = newHashWorker(h)
-		defer hasher.stop()
-	}
-	flushed := off
-	for i := 0; ; i++ {
-		if err := ctx.Err(); err != nil {
-			return n, err
+	first := bufPool.Get().(*[]byte)
+	m, rerr := io.ReadFull(src, *first)
+	if rerr != nil {
+		defer bufPool.Put(first)
+		w, werr := f.Write((*first)[:m])
+		if werr != nil {
+			return int64(w), werr
 		}
-		buf := bufs[i%2] // the other buffer may still be hashed
-		m, rerr := io.ReadFull(src, buf)
+		if h != nil {
+			h.Write((*first)[:m])
+		}
+		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
+			rerr = nil
+		}
+		return int64(w), rerr
+	}
+	p := newPipeline(f, off, h)
+	p.send(first, m)
+	for {
+		if err := ctx.Err(); err != nil {
+			return p.finish(err)
+		}
+		if p.failed() {
+			return p.finish(nil)
+		}
+		b := p.buffer()
+		m, rerr := io.ReadFull(src, *b)
 		if m > 0 {
-			w, werr := f.Write(buf[:m])
-			n += int64(w)
-			if werr != nil {
-				return n, werr
-			}
-			if hasher != nil {
-				hasher.add(buf[:m]) // waits for the previous buffer's hash first
-			}
-			if end := off + n; end-flushed >= writebackEvery {
-				startWriteback(f, flushed, end-flushed)
-				flushed = end
-			}
+			p.send(b, m)
+		} else {
+			p.free <- b
 		}
 		switch rerr {
 		case nil:
 		case io.EOF, io.ErrUnexpectedEOF:
-			return n, nil
+			return p.finish(nil)
 		default:
-			return n, rerr
+			return p.finish(rerr)
 		}
 	}
 }
 
-// hashWorker hashes one buffer at a time in its own goroutine.
-type hashWorker struct {
-	in      chan []byte
-	done    chan struct{}
-	pending bool
+// pipeline is the writer and hasher stages of WriteHashed and the buffers they share.
+type pipeline struct {
+	f         *os.File
+	off       int64
+	free      chan *[]byte // buffers both stages are done with
+	allocated int          // buffers taken from bufPool
+	toWrite   chan piece
+	toHash    chan piece
+	stages    sync.WaitGroup
+	written   int64 // bytes written; read after stages.Wait
+	werr      error // the writer's error; read after stages.Wait
+	stopped   atomic.Bool
 }
 
-func newHashWorker(h hash.Hash) *hashWorker {
-	w := &hashWorker{in: make(chan []byte), done: make(chan struct{})}
-	go func() {
-		for b := range w.in {
-			h.Write(b)
-			w.done <- struct{}{}
-		}
-	}()
-	return w
+// piece is m bytes of buffer b, released to free by the last of its users.
+type piece struct {
+	b     *[]byte
+	m     int
+	users *atomic.Int32
 }
 
-// add hands b to the hash once the previous buffer is hashed; b must not change until the
-// next add or stop.
-func (w *hashWorker) add(b []byte) {
-	w.wait()
-	w.in <- b
-	w.pending = true
+func newPipeline(f *os.File, off int64, h hash.Hash) *pipeline {
+	p := &pipeline{
+		f:       f,
+		off:     off,
+		free:    make(chan *[]byte, pipeDepth),
+		toWrite: make(chan piece, pipeDepth),
+	}
+	p.allocated = 1 // the first buffer, read before the pipeline started
+	p.stages.Add(1)
+	go p.write()
+	if h != nil {
+		p.toHash = make(chan piece, pipeDepth)
+		p.stages.Add(1)
+		go p.hash(h)
+	}
+	return p
 }
 
-func (w *hashWorker) wait() {
-	if w.pending {
-		<-w.done
-		w.pending = false
+// buffer is a free buffer: one released by both stages, or a new one while fewer than
+// pipeDepth are in use, else the next one released.
+func (p *pipeline) buffer() *[]byte {
+	select {
+	case b := <-p.free:
+		return b
+	default:
+	}
+	if p.allocated < pipeDepth {
+		p.allocated++
+		return bufPool.Get().(*[]byte)
+	}
+	return <-p.free
+}
+
+// send hands the first m bytes of b to the writer and the hasher.
+func (p *pipeline) send(b *[]byte, m int) {
+	users := new(atomic.Int32)
+	pc := piece{b: b, m: m, users: users}
+	if p.toHash == nil {
+		users.Store(1)
+		p.toWrite <- pc
+		return
+	}
+	users.Store(2)
+	p.toWrite <- pc
+	p.toHash <- pc
+}
+
+func (p *pipeline) release(pc piece) {
+	if pc.users.Add(-1) == 0 {
+		p.free <- pc.b
 	}
 }
 
-// stop waits for the last buffer's hash and ends the goroutine: the hash has then seen every
-// buffer handed to it.
-func (w *hashWorker) stop() {
-	w.wait()
-	close(w.in)
+// failed reports whether the writer has stopped on an error.
+func (p *pipeline) failed() bool { return p.stopped.Load() }
+
+// write is the writer stage: it writes each piece in order and starts writeback every
+// writebackEvery bytes; after an error it only releases what it gets.
+func (p *pipeline) write() {
+	defer p.stages.Done()
+	flushed := p.off
+	for pc := range p.toWrite {
+		if p.werr == nil {
+			w, err := p.f.Write((*pc.b)[:pc.m])
+			p.written += int64(w)
+			if err != nil {
+				p.werr = err
+				p.stopped.Store(true)
+			} else if end := p.off + p.written; end-flushed >= writebackEvery {
+				startWriteback(p.f, flushed, end-flushed)
+				flushed = end
+			}
+		}
+		p.release(pc)
+	}
+}
+
+// hash is the hasher stage.
+func (p *pipeline) hash(h hash.Hash) {
+	defer p.stages.Done()
+	for pc := range p.toHash {
+		h.Write((*pc.b)[:pc.m])
+		p.release(pc)
+	}
+}
+
+// finish ends both stages, returns every buffer to bufPool, and returns the bytes written
+// with the first error: the writer's, else readErr.
+func (p *pipeline) finish(readErr error) (int64, error) {
+	close(p.toWrite)
+	if p.toHash != nil {
+		close(p.toHash)
+	}
+	p.stages.Wait()
+	for range p.allocated {
+		bufPool.Put(<-p.free)
+	}
+	if p.werr != nil {
+		return p.written, p.werr
+	}
+	return p.written, readErr
 }

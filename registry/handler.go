@@ -34,6 +34,7 @@ type Handler struct {
 	opt   Options
 	table map[kind]map[string]handlerFunc
 	cors  http.Handler
+	tails tails // upload sessions whose last chunk is being recorded after its answer
 }
 
 // New returns the registry handler for storage st.

@@ -41,37 +41,45 @@ func (h *Handler) session(ctx context.Context, rt route) (metadata.Upload, error
 	return u, nil
 }
 
-// lockedSession is session with the in-process lock for writing it, read once the lock is
-// held; a session another request is writing answers 416 with its acknowledged Range.
-func (h *Handler) lockedSession(w http.ResponseWriter, r *http.Request, rt route) (metadata.Upload, func(), error) {
+// lockedSession is the request's hold on upload rt.ref: taken over from this server's tail
+// of the session if it has one (see checkpoint.go), else with the session's lock, the session
+// read once the lock is held. A session another request is writing answers 416 with its
+// acknowledged Range.
+func (h *Handler) lockedSession(w http.ResponseWriter, r *http.Request, rt route) (*hold, error) {
 	if !validUploadID(rt.ref) {
-		return metadata.Upload{}, nil, errf(ErrUploadUnknown, "upload %q", rt.ref)
+		return nil, errf(ErrUploadUnknown, "upload %q", rt.ref)
+	}
+	if s := h.tails.take(rt.ref, rt.name); s != nil {
+		return s, nil
 	}
 	unlock, ok, err := h.st.lockSession(r.Context(), rt.ref, sessionLockWait)
 	if err != nil {
-		return metadata.Upload{}, nil, err
+		return nil, err
 	}
 	if !ok {
 		u, err := h.session(r.Context(), rt)
 		if err != nil {
-			return u, nil, err
+			return nil, err
 		}
 		w.Header().Set("Location", "/v2/"+rt.name+"/blobs/uploads/"+u.ID)
 		w.Header().Set("Range", rangeHeader(u.Size))
-		return u, nil, errf(ErrRangeInvalid, "upload %s is being written by another request", u.ID)
+		return nil, errf(ErrRangeInvalid, "upload %s is being written by another request", u.ID)
 	}
 	u, err := h.session(r.Context(), rt)
 	if err != nil {
 		unlock()
-		return u, nil, err
+		return nil, err
 	}
-	return u, unlock, nil
+	return &hold{u: u, ck: newCheckpoints(h.st, r.Context(), u), unlock: unlock}, nil
 }
 
 func (h *Handler) uploadStatus(w http.ResponseWriter, r *http.Request, rt route) error {
 	u, err := h.session(r.Context(), rt)
 	if err != nil {
 		return err
+	}
+	if acked, ok := h.tails.acked(u.ID); ok {
+		u.Size = acked // written, and being recorded right now
 	}
 	return uploadAccepted(w, rt.name, u.ID, u.Size, http.StatusNoContent)
 }
@@ -153,21 +161,26 @@ func sessionHash(u metadata.Upload, alg digest.Algorithm) (hash.Hash, digest.Alg
 
 // A long request body is acknowledged as it comes: a connection broken in the middle of a
 // large chunk keeps what was acknowledged, and the client resumes from the session's Range.
-// A checkpoint may be taken every checkpointEvery bytes, the first one always, later ones at
-// most once per checkpointInterval (each costs a sync of the data and a database commit,
-// which a fast upload should not pay 64 times a GiB). With a blob store that can append
-// without syncing (blobstore.Streamer), checkpoints run in the background while the body
-// keeps coming, so receiving never waits for the disk until the end of the request.
+// A checkpoint may be taken every checkpointEvery bytes, at most once per checkpointInterval
+// (each costs a sync of the data and a database commit, which a fast upload should not pay
+// 64 times a GiB). With a blob store that can append without syncing (blobstore.Streamer),
+// checkpoints run in the background while the body keeps coming, so receiving never waits
+// for the disk, and the last one of a PATCH runs after its answer (checkpoint.go).
 const (
 	checkpointEvery    = 16 << 20
 	checkpointInterval = time.Second
+	// tailMin is the smallest chunk whose last checkpoint runs after the answer; a smaller
+	// one is recorded before it (its sync is short, and nothing would overlap it).
+	tailMin = 1 << 20
 )
 
-// appendChunk writes the request body to the session and acknowledges it in the metadata,
+// appendChunk writes the request body to session s and acknowledges it in the metadata,
 // every checkpointEvery bytes and at the end. A body that ends cleanly but is not the length
 // Content-Range announced is refused and none of it stays acknowledged. It returns the
-// session as acknowledged.
-func (h *Handler) appendChunk(w http.ResponseWriter, r *http.Request, rt route, u metadata.Upload, alg digest.Algorithm) (metadata.Upload, error) {
+// session as acknowledged. Unless final (a completing PUT, which needs every byte recorded),
+// the last checkpoint is handed to a tail that records it after the answer.
+func (h *Handler) appendChunk(w http.ResponseWriter, r *http.Request, rt route, s *hold, alg digest.Algorithm, final bool) (metadata.Upload, error) {
+	u, ck := s.u, s.ck
 	want, err := checkChunk(w, r, rt, u)
 	if err != nil {
 		return u, err
@@ -182,19 +195,16 @@ func (h *Handler) appendChunk(w http.ResponseWriter, r *http.Request, rt route, 
 	if want >= 0 {
 		body = io.LimitReader(r.Body, want+1)
 	}
-	streamer, _ := h.st.Blobs.(blobstore.Streamer)
 	appendTo := h.st.Blobs.Append
-	if streamer != nil {
-		appendTo = streamer.AppendUnsynced
+	if ck.streamer != nil {
+		appendTo = ck.streamer.AppendUnsynced
 	}
-	ck := &checkpoints{st: h.st, streamer: streamer, ctx: context.WithoutCancel(ctx), recorded: u}
 	cur := u
 	var total int64
 	for {
 		n, state, err := appendTo(ctx, cur.ID, cur.BlobState, cur.Size, io.LimitReader(body, checkpointEvery), hw)
 		if err != nil {
-			ck.wait()
-			return ck.recorded, err // the session stays as last acknowledged
+			return h.keep(ck, u, false), err // what was recorded of the body stays
 		}
 		total += n
 		cur = advance(cur, n, state, hs, halg)
@@ -202,81 +212,41 @@ func (h *Handler) appendChunk(w http.ResponseWriter, r *http.Request, rt route, 
 			ck.offer(cur)
 			continue
 		}
-		ck.wait()
-		if ck.err != nil {
-			return ck.recorded, ck.err
-		}
-		if want >= 0 && total != want {
-			if ck.recorded.Size != u.Size {
-				h.st.Meta.UpdateUpload(ck.ctx, u, ck.recorded.Size)
-			}
-			return u, errf(ErrUploadInvalid, "chunk has %d bytes or more, Content-Range said %d", total, want)
-		}
-		if cur.Size == ck.recorded.Size {
-			return cur, nil
-		}
-		ck.run(cur)
+		break
+	}
+	if want >= 0 && total != want {
+		return h.keep(ck, u, true), errf(ErrUploadInvalid, "chunk has %d bytes or more, Content-Range said %d", total, want)
+	}
+	ck.wait() // checkpoints never queue up behind the answers
+	if ck.err != nil {
 		return ck.recorded, ck.err
 	}
+	if !final && ck.streamer != nil && total >= tailMin {
+		h.tails.handOff(s, cur)
+		return cur, nil
+	}
+	if cur.Size != ck.recorded.Size {
+		ck.run(cur)
+	}
+	return ck.recorded, ck.err
 }
 
-// checkpoints records a session's progress in the background, one checkpoint at a time:
-// the bytes are made durable (Streamer stores), then the metadata records them.
-type checkpoints struct {
-	st       *Storage
-	streamer blobstore.Streamer
-	ctx      context.Context
-	recorded metadata.Upload // as the metadata holds it
-	err      error
-	busy     chan struct{} // closed when the running checkpoint is done; nil if none runs
-	started  time.Time     // when the last checkpoint started
-}
-
-// offer starts a checkpoint at next unless one is still running or the last one started
-// less than checkpointInterval ago (then next is skipped: a later one covers it).
-func (c *checkpoints) offer(next metadata.Upload) {
-	if c.busy != nil {
-		select {
-		case <-c.busy:
-			c.busy = nil
-		default:
-			return
+// keep records at least u, what was acknowledged before a request that failed or was
+// refused, and returns the session as recorded: u acknowledged but not yet recorded (a tail
+// taken over) is synced and recorded; with back, a checkpoint of the request past u is set
+// back to u (whose bytes it made durable too).
+func (h *Handler) keep(ck *checkpoints, u metadata.Upload, back bool) metadata.Upload {
+	ck.wait()
+	switch {
+	case ck.err != nil:
+	case ck.recorded.Size < u.Size:
+		ck.run(u)
+	case back && ck.recorded.Size > u.Size:
+		if h.st.Meta.UpdateUpload(ck.ctx, u, ck.recorded.Size) == nil {
+			ck.recorded = u
 		}
 	}
-	if c.err != nil || (!c.started.IsZero() && time.Since(c.started) < checkpointInterval) {
-		return
-	}
-	c.started = time.Now()
-	done := make(chan struct{})
-	c.busy = done
-	go func() {
-		defer close(done)
-		c.run(next)
-	}()
-}
-
-// run records next: sync, then the metadata's compare-and-set from what it holds now.
-func (c *checkpoints) run(next metadata.Upload) {
-	var err error
-	if c.streamer != nil {
-		err = c.streamer.SyncUpload(c.ctx, next.ID, next.BlobState, next.Size)
-	}
-	if err == nil {
-		err = c.st.Meta.UpdateUpload(c.ctx, next, c.recorded.Size)
-	}
-	if err != nil {
-		c.err = err
-		return
-	}
-	c.recorded = next
-}
-
-// wait waits for the running checkpoint, if any.
-func (c *checkpoints) wait() {
-	if c.busy != nil {
-		<-c.busy
-		c.busy = nil
-	}
+	return ck.recorded
 }
 
 // advance is session u after n more bytes, with the blob store's new state and the hash
@@ -294,12 +264,12 @@ func advance(u metadata.Upload, n int64, state []byte, hs hash.Hash, alg digest.
 }
 
 func (h *Handler) patchUpload(w http.ResponseWriter, r *http.Request, rt route) error {
-	u, unlock, err := h.lockedSession(w, r, rt)
+	s, err := h.lockedSession(w, r, rt)
 	if err != nil {
 		return err
 	}
-	defer unlock()
-	u, err = h.appendChunk(w, r, rt, u, "")
+	defer s.release()
+	u, err := h.appendChunk(w, r, rt, s, "", false)
 	if err != nil {
 		return h.sessionError(r, u, err)
 	}
@@ -311,16 +281,20 @@ func (h *Handler) putUpload(w http.ResponseWriter, r *http.Request, rt route) er
 	if err != nil {
 		return err
 	}
-	u, unlock, err := h.lockedSession(w, r, rt)
+	s, err := h.lockedSession(w, r, rt)
 	if err != nil {
 		return err
 	}
-	defer unlock()
+	defer s.release()
 	ctx := r.Context()
+	u := s.u
 	// A retry of a completion whose answer was lost finishes that completion; its body (if
 	// any) is a chunk acknowledged before, so it is read and dropped.
 	finishRetry := func() error {
 		io.Copy(io.Discard, r.Body)
+		if err := s.settle(); err != nil {
+			return err
+		}
 		if err := h.finish(ctx, u, d); err != nil {
 			return err
 		}
@@ -346,7 +320,7 @@ func (h *Handler) putUpload(w http.ResponseWriter, r *http.Request, rt route) er
 		// make the content d.
 		return finishRetry()
 	}
-	u, err = h.appendChunk(w, r, rt, u, d.Algorithm())
+	u, err = h.appendChunk(w, r, rt, s, d.Algorithm(), true)
 	if errors.Is(err, blobstore.ErrUploadGone) {
 		// The bytes were moved under the digest by a completion cut between the two
 		// stores (a crash): if blob d is there, finish it.
