@@ -25,6 +25,9 @@ type File struct {
 
 var _ Index = (*File)(nil)
 
+// writerCacheKiB is the page cache of a connection that has run PutAll.
+const writerCacheKiB = 256 << 10
+
 // fileVersion is the user_version of a File with Schema and FileSchema.
 const fileVersion = 1
 
@@ -102,6 +105,11 @@ func (f *File) PutAll(ctx context.Context, entries []Entry) error {
 	b := batch{known: f.known}
 	f.mu.Unlock()
 	err := f.write(ctx, func(c q) error {
+		// Index pages are updated at random places: a writer's cache that holds them saves
+		// reading them again for every batch (readers keep the default).
+		if _, err := c.exec(ctx, fmt.Sprintf(`PRAGMA cache_size = -%d`, writerCacheKiB)); err != nil {
+			return err
+		}
 		c.stmts = map[string]*sql.Stmt{}
 		for _, e := range entries {
 			if err := b.put(ctx, c, e); err != nil {
