@@ -6,13 +6,13 @@ import (
 	"time"
 )
 
-// parseInstant reads an RFC 3339 timestamp or a YYYY-MM-DD date.
+// parseInstant reads a property value as an instant: an RFC 3339 timestamp, one without
+// its time zone (read as UTC: a common slip in STAC items), or a YYYY-MM-DD date.
 func parseInstant(s string) (time.Time, bool) {
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t, true
-	}
-	if t, err := time.Parse(time.DateOnly, s); err == nil {
-		return t, true
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", time.DateOnly} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, true
+		}
 	}
 	return time.Time{}, false
 }
@@ -244,9 +244,10 @@ func likeMatch(s []rune, p []likeToken) bool {
 	return pi == len(p)
 }
 
-// array evaluates A_EQUALS (same elements in the same order), A_CONTAINS (every element of
-// the second is in the first), A_CONTAINEDBY (every element of the first is in the second)
-// and A_OVERLAPS (a common element). A scalar property value counts as a one-element array.
+// array evaluates the A_* operators on arrays as sets, as CQL2 requires: A_EQUALS (the same
+// elements), A_CONTAINS (every element of the second is in the first), A_CONTAINEDBY (every
+// element of the first is in the second) and A_OVERLAPS (a common element). A scalar
+// property value counts as a one-element array.
 func array(op string, a, b val) (tri, error) {
 	if a.v == nil || b.v == nil {
 		return unknown, nil
@@ -262,8 +263,7 @@ func array(op string, a, b val) (tri, error) {
 	}
 	switch op {
 	case "a_equals":
-		eq, _ := equal(x, y)
-		return triOf(eq), nil
+		return triOf(subset(x, y) && subset(y, x)), nil
 	case "a_contains":
 		return triOf(subset(y, x)), nil
 	case "a_containedBy":

@@ -33,15 +33,22 @@ type val struct {
 
 // Eval reports whether f matches e.
 //
-// Numbers compare as numbers, strings as strings, booleans as booleans; a TIMESTAMP or DATE
-// compares as an instant with a property holding an RFC 3339 string (a DATE is its 00:00
-// UTC). A comparison with NULL (a missing or null property) is unknown, and Eval answers
-// false for unknown; IS NULL is true for a missing property.
+// Numbers compare as numbers, strings byte by byte, booleans with false before true. A
+// TIMESTAMP or DATE compares as an instant (a DATE is its 00:00 UTC) with another one or
+// with a property holding an RFC 3339 string or a YYYY-MM-DD date. The A_* operators treat
+// arrays as sets, and a scalar property value as an array of one; = and <> compare arrays
+// element by element. Arithmetic that has
+// no finite result (a division by zero) is NULL.
+//
+// NULL: a comparison with a missing or null property is unknown, and Eval answers false for
+// unknown; IS NULL is true for a missing property. With NOT, such an item matches neither
+// "x = 1" nor "NOT x = 1", as in SQL.
 //
 // STAC times: "datetime" falls back to "start_datetime" when it is null or missing, and in
 // the T_* operators "datetime" is the interval [start_datetime, end_datetime] of an item
 // that has both (else the instant datetime). T_INTERSECTS(datetime, INTERVAL(a, b)) thus
 // finds every item whose time overlaps [a, b], as the search's datetime parameter does.
+// An INTERVAL bound that is a missing property makes the interval NULL.
 func Eval(e Expr, f Feature) (bool, error) {
 	ev := evaluator{f: f}
 	v, err := ev.value(e)

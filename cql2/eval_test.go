@@ -128,7 +128,9 @@ func TestEval(t *testing.T) {
 		{item, `gsd + 1 = 10`, false},
 		// arrays
 		{item, `A_EQUALS(tags, ('a', 'b', 'c'))`, true},
-		{item, `A_EQUALS(tags, ('c', 'b', 'a'))`, false},
+		{item, `A_EQUALS(tags, ('c', 'b', 'a', 'a'))`, true},
+		{item, `A_EQUALS(tags, ('a', 'b'))`, false},
+		{item, `A_EQUALS(tags, ('a', 'b', 'c', 'd'))`, false},
 		{item, `A_CONTAINS(tags, ('c', 'a'))`, true},
 		{item, `A_CONTAINS(tags, ('a', 'd'))`, false},
 		{item, `A_CONTAINEDBY(tags, ('a', 'b', 'c', 'd'))`, true},
@@ -166,6 +168,9 @@ func TestEval(t *testing.T) {
 		{item, `S_INTERSECTS(geometry, GEOMETRYCOLLECTION(POINT(0 0), POINT(7.5 46.5)))`, true},
 		{feature{"geometry": map[string]any{"type": "Point", "coordinates": []any{7.5, 46.5}}}, `S_INTERSECTS(geometry, BBOX(7, 46, 8, 47))`, true},
 		{feature{}, `S_INTERSECTS(geometry, BBOX(7, 46, 8, 47))`, false},
+		// a thin triangle far from a point, which simplefeatures' Relate alone says contains it
+		{feature{"geometry": geometry("POLYGON((24.567369012152085 8.229187933785468, 23.805813429466752 8.666318874542526, 23.886979580860668 8.619729712933065, 24.567369012152085 8.229187933785468))")},
+			`S_CONTAINS(geometry, POINT(7.02 49.92)) OR S_WITHIN(POINT(7.02 49.92), geometry)`, false},
 		{feature{}, `S_DISJOINT(geometry, BBOX(7, 46, 8, 47))`, false},
 		// instants compared with timestamps, dates and RFC 3339 strings
 		{item, `datetime > TIMESTAMP('2024-05-01T10:00:00Z')`, true},
@@ -174,6 +179,10 @@ func TestEval(t *testing.T) {
 		{item, `datetime = TIMESTAMP('2024-05-01T12:15:59+02:00')`, true},
 		{item, `datetime BETWEEN TIMESTAMP('2024-01-01T00:00:00Z') AND TIMESTAMP('2024-12-31T00:00:00Z')`, true},
 		{item, `datetime > '2024-05-01'`, true},
+		{feature{"datetime": "2024-05-01T10:15:59"}, `datetime = TIMESTAMP('2024-05-01T10:15:59Z')`, true},
+		{feature{"datetime": "2024-05-01T10:15:59.5"}, `datetime < TIMESTAMP('2024-05-01T10:15:59Z')`, false},
+		{feature{"datetime": "May 1st"}, `datetime < TIMESTAMP('2024-05-01T10:15:59Z')`, false},
+		{feature{"datetime": "May 1st"}, `datetime >= TIMESTAMP('2024-05-01T10:15:59Z')`, false},
 		{span, `datetime >= DATE('2024-05-01')`, true},
 		{span, `datetime > DATE('2024-05-01')`, false},
 		{span, `datetime IS NULL`, false},

@@ -38,3 +38,32 @@ func FuzzParseText(f *testing.F) {
 		_, _ = Eval(e, span)
 	})
 }
+
+// FuzzParseJSON checks that no input makes the cql2-json parser panic and that whatever
+// parses survives MarshalJSON and Text unchanged.
+func FuzzParseJSON(f *testing.F) {
+	for _, s := range []string{
+		`{"op":"and","args":[{"op":"<","args":[{"property":"eo:cloud_cover"},10]},{"op":"in","args":[{"property":"platform"},["a","b"]]}]}`,
+		`{"op":"t_intersects","args":[{"property":"datetime"},{"interval":["2020-01-01",{"property":"end"}]}]}`,
+		`{"op":"s_within","args":[{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]]]},{"bbox":[0,0,2,2]}]}`,
+		`{"op":"a_contains","args":[{"property":"tags"},[["x"],{"timestamp":"2020-01-01T00:00:00Z"},{"date":"2020-01-01"}]]}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		e, err := ParseJSON(b)
+		if err != nil {
+			return
+		}
+		j, err := MarshalJSON(e)
+		if err != nil {
+			t.Fatalf("MarshalJSON(ParseJSON(%q)): %v", b, err)
+		}
+		back, err := ParseJSON(j)
+		if err != nil || !sameExpr(e, back) {
+			t.Fatalf("ParseJSON(%q) = %#v, but its MarshalJSON %s gives %#v, %v", b, e, j, back, err)
+		}
+		_ = Text(e)
+		_, _ = Eval(e, item)
+	})
+}

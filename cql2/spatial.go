@@ -42,6 +42,11 @@ func relate(op string, a, b geom.Geometry) (r bool, err error) {
 		return !geom.Intersects(a, b), nil
 	}
 	if pred := predicates[op]; pred != nil {
+		// every one of them needs the geometries to meet; deciding that first also avoids
+		// simplefeatures' Relate answering "contains" for some far-apart multipolygon and point
+		if !geom.Intersects(a, b) && !(a.IsEmpty() && b.IsEmpty()) {
+			return false, nil
+		}
 		return pred(a, b)
 	}
 	return false, fmt.Errorf("function %s: %w", op, ErrUnsupported)

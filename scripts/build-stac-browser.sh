@@ -15,6 +15,11 @@ tar -xzf ./*.tgz
 cd package
 npm pkg set "dependencies.ol-stac=${olstac#ol-stac@}"
 npm install --no-audit --no-fund --loglevel=error
+got=$(node -p "JSON.parse(require('fs').readFileSync('node_modules/ol-stac/package.json')).version")
+if [ "$got" != "${olstac#ol-stac@}" ]; then
+  echo "build-stac-browser: npm installed ol-stac $got, not ${olstac#ol-stac@}" >&2
+  exit 1
+fi
 SB_historyMode=hash npx vue-cli-service build --noSourceMaps
 mkdir -p "$out/stac-browser"
 mv dist "$out/stac-browser/dist"

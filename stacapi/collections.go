@@ -62,7 +62,7 @@ func renderCollection(u urls, c stacindex.Collection) (map[string]any, error) {
 		"stac_version": stacVersion,
 		"id":           c.ID,
 		"title":        c.ID,
-		"description":  fmt.Sprintf("EO products of collection %s (%d items).", c.ID, c.Count),
+		"description":  fmt.Sprintf("EO products of collection %s (%s).", c.ID, plural(c.Count, "item")),
 		"license":      "other",
 		"extent": map[string]any{
 			"spatial":  map[string]any{"bbox": [][]float64{bbox}},
@@ -99,4 +99,12 @@ func timeOrNil(t *time.Time) any {
 		return nil
 	}
 	return t.UTC().Format(time.RFC3339Nano)
+}
+
+// plural writes "1 item", "2 items".
+func plural(n int64, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }

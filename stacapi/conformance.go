@@ -137,16 +137,6 @@ func conformance() []string {
 	return classes
 }
 
-// hasClass reports whether a class is declared.
-func (s *server) hasClass(c string) bool {
-	for _, x := range s.classes {
-		if x == c {
-			return true
-		}
-	}
-	return false
-}
-
 func (s *server) conformance(w http.ResponseWriter, r *http.Request, _ urls, _ []string) error {
 	return writeJSON(w, r, typeJSON, map[string]any{"conformsTo": s.classes})
 }

@@ -6,19 +6,47 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/eopack/eopack/stacindex"
 )
 
 // startAPI serves the API over a fresh memIndex under /stac/, as eopack serve mounts it.
 func startAPI(t *testing.T) (*memIndex, string) {
 	t.Helper()
 	ix := newMemIndex()
+	return ix, serveIndex(t, ix)
+}
+
+// serveIndex serves the API over ix under /stac/ and returns the API's root URL.
+func serveIndex(t *testing.T, ix stacindex.Index) string {
+	t.Helper()
 	mux := http.NewServeMux()
 	mux.Handle("/stac/", http.StripPrefix("/stac", Handler(ix, Options{Title: "test"})))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	return ix, srv.URL + "/stac"
+	return srv.URL + "/stac"
+}
+
+// indexes serves the test items twice: from the in-memory index and from a real index
+// file (stacindex.File, the SQL the registry's own index runs), for tests whose answers
+// both must give.
+func indexes(t *testing.T) map[string]string {
+	t.Helper()
+	f, err := stacindex.OpenFile(filepath.Join(t.TempDir(), "index.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	for _, h := range newMemIndex().hits {
+		if err := f.Put(t.Context(), h.Entry); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, mem := startAPI(t)
+	return map[string]string{"memory": mem, "file": serveIndex(t, f)}
 }
 
 // doJSON sends a request and decodes the JSON answer; it checks the status and content type.

@@ -71,7 +71,7 @@ func (f feature) Property(name string) (any, bool) {
 	case "geometry":
 		return f.m.geometry(f.h), true
 	}
-	v, ok := f.m.props(f.h)[strings.TrimPrefix(name, "properties.")]
+	v, ok := f.m.props(f.h)[name]
 	return v, ok
 }
 
@@ -266,7 +266,7 @@ type testItem struct {
 func (ti testItem) hit(created time.Time) stacindex.Hit {
 	w, s, e, n := ti.lon, ti.lat, ti.lon+1, ti.lat+1
 	item := map[string]any{
-		"type": "Feature", "stac_version": "1.1.0", "id": ti.id,
+		"type": "Feature", "stac_version": "1.1.0", "id": ti.id, "collection": ti.collection,
 		"stac_extensions": []string{"https://stac-extensions.github.io/projection/v2.0.0/schema.json"},
 		"bbox":            []float64{w, s, e, n},
 		"geometry":        map[string]any{"type": "Polygon", "coordinates": [][][]float64{{{w, s}, {e, s}, {e, n}, {w, n}, {w, s}}}},

@@ -303,23 +303,20 @@ func parseTime(s string) (time.Time, error) {
 	return t.UTC(), nil
 }
 
-// parseLimit reads a page size; absent is the default, out of range is clamped.
+// parseLimit reads a page size; absent is the default, an integer out of range is clamped
+// (written with an exponent too: 1e9), anything else is an error.
 func parseLimit(s string) (int, error) {
 	if s == "" {
 		return defaultLimit, nil
 	}
-	n, err := strconv.ParseInt(s, 10, 64)
+	f, err := strconv.ParseFloat(s, 64)
 	if err != nil {
-		if _, ferr := strconv.ParseFloat(s, 64); ferr == nil && strings.Contains(s, "e") {
-			n, err = maxLimit, nil // a huge number written with an exponent
-		} else {
-			return 0, badRequest("limit: %q is not an integer", s)
-		}
+		return 0, badRequest("limit: %q is not an integer", s)
 	}
-	return int(min(max(n, 1), maxLimit)), nil
+	return clampLimit(f, s)
 }
 
-// parseLimitJSON reads limit from a POST body: a number or a string of digits.
+// parseLimitJSON reads limit from a POST body: a number or a string of one.
 func parseLimitJSON(raw json.RawMessage) (int, error) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return defaultLimit, nil
@@ -329,8 +326,15 @@ func parseLimitJSON(raw json.RawMessage) (int, error) {
 		return parseLimit(s)
 	}
 	var f float64
-	if err := json.Unmarshal(raw, &f); err != nil || f != math.Trunc(f) {
+	if err := json.Unmarshal(raw, &f); err != nil {
 		return 0, badRequest("limit: %s is not an integer", raw)
+	}
+	return clampLimit(f, string(raw))
+}
+
+func clampLimit(f float64, written string) (int, error) {
+	if f != math.Trunc(f) || math.IsInf(f, 0) || math.IsNaN(f) {
+		return 0, badRequest("limit: %s is not an integer", written)
 	}
 	return int(min(max(f, 1), maxLimit)), nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/eopack/eopack/internal/testpeer"
+	"github.com/eopack/eopack/web/webtest"
 )
 
 // fixtureAPI is a tiny STAC API of static JSON (testdata/) that records the search bodies
@@ -96,29 +97,19 @@ func startPage(t *testing.T, o Options) (*httptest.Server, *fixtureAPI) {
 	return srv, f
 }
 
-// dragBox presses the "draw a box" button and drags on the map from (w, n) to (e, s), by
-// mouse events at the pixels the map shows those coordinates at.
-func dragBox(t *testing.T, b *testpeer.Browser, w, s, e, n float64) {
+// checkLabels fails the test for a visible form control without a label and for a button
+// or link without an accessible name.
+func checkLabels(t *testing.T, b *testpeer.Browser) {
 	t.Helper()
-	type pt struct{ X, Y float64 }
-	px := func(lat, lng float64) pt {
-		return testpeer.Eval[pt](b, fmt.Sprintf(`(() => {
-			const p = eopack.map.latLngToContainerPoint([%g, %g]);
-			const r = eopack.map.getContainer().getBoundingClientRect();
-			return {X: r.left + p.x, Y: r.top + p.y};
-		})()`, lat, lng))
+	bad := testpeer.Eval[[]string](b, `[...document.querySelectorAll('input, select, textarea, button, a')]
+		.filter(e => e.offsetParent !== null && !e.closest('.leaflet-control-attribution'))
+		.filter(e => ['INPUT', 'SELECT', 'TEXTAREA'].includes(e.tagName)
+			? e.labels.length === 0 && !e.getAttribute('aria-label')
+			: !(e.getAttribute('aria-label') || e.textContent.trim() || e.title))
+		.map(e => e.outerHTML.slice(0, 80))`)
+	if len(bad) > 0 {
+		t.Errorf("controls without a label or name: %q", bad)
 	}
-	from, to := px(n, w), px(s, e)
-	b.Do(chromedp.Click(chromedp.CSS("#draw-box")))
-	b.WaitFor(`document.querySelector('#draw-box').getAttribute('aria-pressed') === 'true'`)
-	steps := []chromedp.Action[chromedp.Void]{chromedp.MouseEvent(chromedp.MouseMoved, from.X, from.Y),
-		chromedp.MouseEvent(chromedp.MousePressed, from.X, from.Y, chromedp.ButtonLeft, chromedp.ClickCount(1))}
-	for i := 1; i <= 5; i++ {
-		f := float64(i) / 5
-		steps = append(steps, chromedp.MouseEvent(chromedp.MouseMoved, from.X+(to.X-from.X)*f, from.Y+(to.Y-from.Y)*f, chromedp.ButtonLeft))
-	}
-	steps = append(steps, chromedp.MouseEvent(chromedp.MouseReleased, to.X, to.Y, chromedp.ButtonLeft, chromedp.ClickCount(1)))
-	b.Do(steps...)
 }
 
 func TestPageSearchesAndShowsItem(t *testing.T) {
@@ -144,18 +135,20 @@ func TestPageSearchesAndShowsItem(t *testing.T) {
 	if n := testpeer.Eval[int](b, `document.querySelectorAll('.graticule-label').length`); n < 10 {
 		t.Errorf("graticule labels: %d", n)
 	}
+	checkLabels(t, b)
 	b.Screenshot("1-collections")
 
-	b.Do(chromedp.Click(chromedp.CSS(`#collection-list li[data-id="landsat-7"] button.zoom`)))
-	dragBox(t, b, -34.97, -8.05, -34.85, -7.93)
+	webtest.ShowCollection(t, b, "landsat-7")
+	// inside the dem extent from start to end: the mouseup's click must not open that collection
+	webtest.DragBox(t, b, -34.94, -8.04, -34.86, -7.96)
 	got := testpeer.Eval[string](b, `document.querySelector('#bbox').value`)
 	var bbox [4]float64
 	if _, err := fmt.Sscanf(got, "%g, %g, %g, %g", &bbox[0], &bbox[1], &bbox[2], &bbox[3]); err != nil {
 		t.Fatalf("bbox field %q: %v", got, err)
 	}
-	for i, want := range []float64{-34.97, -8.05, -34.85, -7.93} {
+	for i, want := range []float64{-34.94, -8.04, -34.86, -7.96} {
 		if math.Abs(bbox[i]-want) > 0.002 { // a pixel is ~0.0004° at this zoom
-			t.Errorf("drawn bbox %v, want about [-34.97 -8.05 -34.85 -7.93]", bbox)
+			t.Errorf("drawn bbox %v, want about [-34.94 -8.04 -34.86 -7.96]", bbox)
 			break
 		}
 	}
@@ -237,6 +230,7 @@ func TestPageSearchesAndShowsItem(t *testing.T) {
 	if len(links) != 1 || links[0] != "http://127.0.0.1:5000/v2/eo/landsat/manifests/v2" {
 		t.Errorf("links = %v", links)
 	}
+	checkLabels(t, b)
 	b.Screenshot("4-item")
 
 	file := b.Download(chromedp.Click(chromedp.CSS(`#assets tr[data-asset="B3"] a.download`)))
@@ -295,5 +289,25 @@ func TestPageBaseMapTiles(t *testing.T) {
 	defer mu.Unlock()
 	if len(tiles) == 0 || !strings.HasPrefix(tiles[0], "/2/") {
 		t.Errorf("tile requests: %v", tiles)
+	}
+}
+
+// TestPageCollectionRoute: #/collections/C selects that collection and searches it.
+func TestPageCollectionRoute(t *testing.T) {
+	srv, api := startPage(t, Options{})
+	b := testpeer.Chromium(t)
+	b.Do(chromedp.Navigate(srv.URL + "/#/collections/dem"))
+	b.WaitFor(`document.querySelectorAll('#results li').length === 1`)
+	api.mu.Lock()
+	defer api.mu.Unlock()
+	if len(api.searches) != 1 {
+		t.Fatalf("%d searches", len(api.searches))
+	}
+	body, _ := json.Marshal(api.searches[0])
+	if string(body) != `{"collections":["dem"],"limit":20}` {
+		t.Errorf("search body %s", body)
+	}
+	if sel := testpeer.Eval[[]string](b, `[...document.querySelector('#collections').selectedOptions].map(o => o.value)`); len(sel) != 1 || sel[0] != "dem" {
+		t.Errorf("selected collections %v", sel)
 	}
 }

@@ -19,24 +19,22 @@ func TestGDALSTACIT(t *testing.T) {
 	push(t, west, srv.Addr+"/eo/landsat:west")
 	dir := t.TempDir()
 	for _, c := range []struct {
-		bbox  string
-		items int
-	}{{east, 1}, {westBox, 2}} {
+		bbox, band string
+		items      int
+	}{{east, "B1", 1}, {westBox, "B3", 2}} {
 		search := "http://" + srv.Addr + "/stac/search?collections=landsat-7&bbox=" + c.bbox
 		if n := len(ids(getJSON(t, search, geojson))); n != c.items {
 			t.Fatalf("%s: %d items, want %d", search, n, c.items)
 		}
-		for _, band := range []string{"B1", "B3"} {
-			src := `STACIT:"` + search + `":asset=` + band
-			info := gdal(t, dir, "gdalinfo", src)
-			if !strings.Contains(info, "Size is 349, 352") || !strings.Contains(info, `ID["EPSG",31985]`) {
-				t.Fatalf("gdalinfo %s:\n%s", src, info)
-			}
-			got := pixels(gdal(t, dir, "gdal_translate", "-q", "-of", "XYZ", src, "/vsistdout/"))
-			want := pixels(gdal(t, l7.dir, "gdal_translate", "-q", "-of", "XYZ", band+".tif", "/vsistdout/"))
-			if len(want) != 349*352 || !slices.Equal(got, want) {
-				t.Errorf("%s: %d pixels differ from %s.tif's %d", src, len(got), band, len(want))
-			}
+		src := `STACIT:"` + search + `":asset=` + c.band
+		info := gdal(t, dir, "gdalinfo", src)
+		if !strings.Contains(info, "Size is 349, 352") || !strings.Contains(info, `ID["EPSG",31985]`) {
+			t.Fatalf("gdalinfo %s:\n%s", src, info)
+		}
+		got := pixels(gdal(t, dir, "gdal_translate", "-q", "-of", "XYZ", src, "/vsistdout/"))
+		want := pixels(gdal(t, l7.dir, "gdal_translate", "-q", "-of", "XYZ", c.band+".tif", "/vsistdout/"))
+		if len(want) != 349*352 || !slices.Equal(got, want) {
+			t.Errorf("%s: %d pixels differ from %s.tif's %d", src, len(got), c.band, len(want))
 		}
 	}
 }

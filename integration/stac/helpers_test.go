@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/eopack/eopack/internal/testpeer"
@@ -41,12 +42,39 @@ type product struct {
 	files   []string
 }
 
-// products makes three products from the shared data: the Landsat scene's bands 1-3
-// (collection landsat-7, June 2001), the western third of the same scene (landsat-7, July
-// 2001), and the elevation model (no collection, March 2010).
+// TestMain keeps the products in one folder for the package's tests and removes it after.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "eopack-stac-products-")
+	if err != nil {
+		panic(err)
+	}
+	productsDir = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+var (
+	productsDir  string
+	productsOnce sync.Once
+	made         [3]product
+)
+
+// products makes, once for the package, three products from the shared data: the Landsat
+// scene's bands 1-3 (collection landsat-7, June 2001), the western third of the same scene
+// (landsat-7, July 2001), and the elevation model (no collection, March 2010). Tests only
+// read them.
 func products(t *testing.T) (l7, west, dem product) {
 	t.Helper()
-	dir := t.TempDir()
+	productsOnce.Do(func() { made[0], made[1], made[2] = makeProducts(t) })
+	if made[0].dir == "" {
+		t.Fatal("making the products failed in an earlier test")
+	}
+	return made[0], made[1], made[2]
+}
+
+func makeProducts(t *testing.T) (l7, west, dem product) {
+	dir := productsDir
 	data := filepath.Join(testpeer.SharedDir(), "data")
 	scene := filepath.Join(data, "L7_ETMs.tif")
 	gdal(t, dir, "gdal_translate", "-q", "-srcwin", "0", "0", "120", "352", scene, filepath.Join(dir, "west.tif"))

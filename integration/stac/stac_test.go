@@ -53,12 +53,12 @@ func TestSearchServe(t *testing.T) {
 	for q, want := range map[string][]string{
 		"bbox=" + east + "&datetime=2001-01-01T00:00:00Z/2001-12-31T23:59:59Z": {"l7-olinda"},
 		"bbox=" + westBox + "&datetime=../2005-01-01T00:00:00Z":                {"l7-olinda-west", "l7-olinda"},
-		"bbox=" + westBox:                          {"olinda-dem", "l7-olinda-west", "l7-olinda"},
-		"datetime=2010-03-01T00:00:00Z":            {"olinda-dem"},
-		"collections=landsat-7&sortby=id":          {"l7-olinda", "l7-olinda-west"},
-		"ids=olinda-dem,l7-olinda&sortby=-id":      {"olinda-dem", "l7-olinda"},
-		"bbox=10,10,11,11":                         {},
-		"filter=" + url.QueryEscape("datetime > TIMESTAMP('2005-01-01T00:00:00Z')"): {"olinda-dem"},
+		"bbox=" + westBox:                     {"olinda-dem", "l7-olinda-west", "l7-olinda"},
+		"datetime=2010-03-01T00:00:00Z":       {"olinda-dem"},
+		"collections=landsat-7&sortby=id":     {"l7-olinda", "l7-olinda-west"},
+		"ids=olinda-dem,l7-olinda&sortby=-id": {"olinda-dem", "l7-olinda"},
+		"bbox=10,10,11,11":                    {},
+		"filter=" + url.QueryEscape("datetime > TIMESTAMP('2005-01-01T00:00:00Z')"):                            {"olinda-dem"},
 		"filter=" + url.QueryEscape("S_INTERSECTS(geometry, POINT(-34.86 -8.0)) AND collection = 'landsat-7'"): {"l7-olinda"},
 	} {
 		if got := ids(getJSON(t, base+"/search?"+q, geojson)); !slices.Equal(got, want) {
@@ -162,6 +162,21 @@ func TestSearchServe(t *testing.T) {
 	if got := ids(getJSON(t, href(t, demCol, "items"), geojson)); !slices.Equal(got, []string{"olinda-dem"}) {
 		t.Errorf("items of %v: %v", demCol["id"], got)
 	}
+	// A pushed STAC Collection document (an artifact of its own) gives the collection its
+	// title, license and providers; the computed summaries stay.
+	doc := `{"type":"Collection","stac_version":"1.1.0","id":"landsat-7","title":"Landsat 7 over Olinda",
+		"description":"Landsat 7 ETM+ scenes","license":"CC0-1.0","providers":[{"name":"USGS","roles":["producer"]}],
+		"extent":{"spatial":{"bbox":[[-180,-90,180,90]]},"temporal":{"interval":[["1999-04-15T00:00:00Z",null]]}},"links":[]}`
+	docDir := t.TempDir()
+	os.WriteFile(filepath.Join(docDir, "collection.json"), []byte(doc), 0o644)
+	testpeer.Run(t, docDir, testpeer.Eopack(t), "push", host+"/eo/landsat-7-collection:v1",
+		"--artifact-type", "application/vnd.eopack.stac.collection.v1+json", "collection.json:application/json")
+	col = getJSON(t, base+"/collections/landsat-7", jsonT)
+	if col["title"] != "Landsat 7 over Olinda" || col["license"] != "CC0-1.0" || col["providers"] == nil ||
+		col["summaries"].(map[string]any)["proj:code"] == nil || href(t, col, "items") != base+"/collections/landsat-7/items" {
+		t.Errorf("landsat-7 with its document: %v", col)
+	}
+
 	// The validator skips ItemCollections ("not supported yet"): the features of one are
 	// validated as the items they are.
 	docs := map[string]any{"item": it, "collection": col, "collection-dem": demCol}
@@ -169,6 +184,24 @@ func TestSearchServe(t *testing.T) {
 		docs[fmt.Sprintf("search-feature-%d", i)] = f
 	}
 	validate(t, docs)
+
+	// The same item pushed again (another manifest) is still one item: the newest push, with
+	// the earlier one linked.
+	first := getJSON(t, base+"/collections/"+url.PathEscape(demCol["id"].(string))+"/items/olinda-dem", geojson)
+	testpeer.Run(t, dem.dir, testpeer.Eopack(t), "push", host+"/eo/dem:v2", "--stac", "item.json", "-a", "note=reprocessed")
+	fc = getJSON(t, base+"/search?ids=olinda-dem", geojson)
+	if got := ids(fc); len(got) != 1 {
+		t.Fatalf("olinda-dem pushed twice: %v", got)
+	}
+	second := fc["features"].([]any)[0].(map[string]any)
+	oldRef := first["properties"].(map[string]any)["eopack:reference"].(string)
+	newRef := second["properties"].(map[string]any)["eopack:reference"].(string)
+	if oldRef == newRef || !slices.Equal(toStrings(second["properties"].(map[string]any)["eopack:tags"]), []string{"v2"}) {
+		t.Errorf("second push: %s (was %s), tags %v", newRef, oldRef, second["properties"].(map[string]any)["eopack:tags"])
+	}
+	if pred := href(t, second, "predecessor-version"); !strings.HasSuffix(pred, "/v2/eo/dem/manifests/"+oldRef[strings.Index(oldRef, "@")+1:]) {
+		t.Errorf("predecessor-version %s, want the manifest of %s", pred, oldRef)
+	}
 
 	// A new tag and a delete show at once.
 	testpeer.Run(t, "", testpeer.Eopack(t), "tag", host+"/eo/landsat:v1", "latest")

@@ -17,9 +17,9 @@ func init() { register(newStacCommand) }
 func newStacCommand(stdio *IO) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "stac",
-		Short: "Work with STAC Items for EO products",
+		Short: "Work with STAC: describe products, index a registry, serve a STAC API for it",
 	}
-	cmd.AddCommand(newStacCreateCommand(stdio))
+	cmd.AddCommand(newStacCreateCommand(stdio), newStacIndexCommand(stdio), newStacServeCommand(stdio))
 	return cmd
 }
 

@@ -47,6 +47,7 @@ async function main() {
     const matched = typeof p.numberMatched === 'number' ? ` of ${p.numberMatched}` : '';
     status(items.length ? `${items.length}${matched} items` : 'No items match.');
     $('next').hidden = !p.nextRequest;
+    if (!append) $('status').scrollIntoView({ block: 'start' });
   }
 
   async function run(fn) {

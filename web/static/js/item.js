@@ -80,19 +80,22 @@ export function renderItem(container, it) {
   }
 
   container.append(el('h3', {}, 'Assets'));
-  const rows = Object.entries(it.assets || {}).sort(([x], [y]) => x.localeCompare(y)).map(([k, a]) => {
+  const assets = Object.entries(it.assets || {}).sort(([x], [y]) => x.localeCompare(y));
+  const titled = assets.some(([, a]) => a.title);
+  const rows = assets.map(([k, a]) => {
     const href = safeHref(a.href);
     const size = a['eopack:size'];
     return el('tr', { 'data-asset': k },
       el('td', {}, k),
-      el('td', {}, a.title || ''),
+      titled ? el('td', {}, a.title || '') : null,
       el('td', {}, bandNames(a).join(', ')),
-      el('td', {}, a.type || ''),
-      el('td', { title: typeof size === 'number' ? size + ' bytes' : '' }, fmtBytes(size)),
+      el('td', { class: 'mediatype' }, a.type || ''),
+      el('td', { class: 'size', title: typeof size === 'number' ? size + ' bytes' : '' }, fmtBytes(size)),
       el('td', {}, href ? el('a', { href, download: fileName(k, a), class: 'download', 'aria-label': 'Download ' + k }, 'Download') : ''));
   });
+  const heads = ['Key', titled ? 'Title' : null, 'Bands', 'Media type', 'Size', 'Link'].filter(Boolean);
   container.append(el('table', { id: 'assets' },
-    el('thead', {}, el('tr', {}, ['Key', 'Title', 'Bands', 'Media type', 'Size', 'Link'].map(h => el('th', { scope: 'col' }, h)))),
+    el('thead', {}, el('tr', {}, heads.map(h => el('th', { scope: 'col' }, h)))),
     el('tbody', {}, rows)));
 
   if (cmds.length > 1) {

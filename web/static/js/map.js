@@ -3,7 +3,7 @@
 // results' footprints.
 /* global L */
 
-const boxStyle = { color: '#e76f51', weight: 2, fillOpacity: 0.08 };
+const boxStyle = { color: '#e76f51', weight: 2, fillOpacity: 0.08, interactive: false };
 const extentStyle = { color: '#457b9d', weight: 1, dashArray: '4 4', fillOpacity: 0.03 };
 const footprintStyle = { color: '#2a6f97', weight: 2, fillOpacity: 0.15 };
 const hoverStyle = { color: '#f4a261', weight: 3, fillOpacity: 0.35 };
@@ -12,7 +12,9 @@ export class EOMap {
   constructor(container, cfg) {
     this.map = L.map(container, { center: [10, 0], zoom: 2, minZoom: 1, worldCopyJump: false, boxZoom: false });
     if (cfg.tileURL) {
-      L.tileLayer(cfg.tileURL, { maxZoom: 19, attribution: cfg.tileAttribution || '' }).addTo(this.map);
+      // OpenStreetMap's tile policy asks for its attribution; other servers name themselves.
+      const osm = /(^|\.)openstreetmap\.(org|fr|de)$/.test(hostOf(cfg.tileURL));
+      L.tileLayer(cfg.tileURL, { maxZoom: 19, attribution: osm ? '© OpenStreetMap contributors' : '' }).addTo(this.map);
     } else {
       graticule().addTo(this.map);
     }
@@ -22,6 +24,7 @@ export class EOMap {
     this.box = null;
     this.drawing = false;
     this.start = null;
+    this.justDrew = false;
     this.byID = new Map();
     this.map.on('mousedown', e => this.down(e));
     this.map.on('mousemove', e => this.move(e));
@@ -59,6 +62,9 @@ export class EOMap {
     const b = L.latLngBounds(this.start, e.latlng);
     const done = this.done;
     this.stopDrawing();
+    // the click that ends this mouseup must not open what lies under the pointer
+    this.justDrew = true;
+    setTimeout(() => { this.justDrew = false; }, 0);
     if (b.getNorth() === b.getSouth() || b.getEast() === b.getWest()) {
       this.clearBox();
       done(null);
@@ -66,6 +72,11 @@ export class EOMap {
     }
     this.setBoxBounds(b);
     done(boundsToBBox(b));
+  }
+
+  // busy reports whether a click on the map belongs to drawing the box.
+  busy() {
+    return this.drawing || this.justDrew;
   }
 
   setBoxBounds(b) {
@@ -94,7 +105,7 @@ export class EOMap {
       const [w, s, e, n] = bbox.length === 6 ? [bbox[0], bbox[1], bbox[3], bbox[4]] : bbox;
       const r = L.rectangle([[s, w], [n, e < w ? e + 360 : e]], extentStyle);
       r.bindTooltip(c.title || c.id);
-      r.on('click', () => onClick(c));
+      r.on('click', () => { if (!this.busy()) onClick(c); });
       this.extents.addLayer(r);
     }
   }
@@ -110,7 +121,7 @@ export class EOMap {
       if (!it.geometry) continue;
       const layer = L.geoJSON(it, { style: footprintStyle });
       layer.bindTooltip(it.id);
-      layer.on('click', () => onClick(it));
+      layer.on('click', () => { if (!this.busy()) onClick(it); });
       layer.on('mouseover', () => { layer.setStyle(hoverStyle); onHover(it, true); });
       layer.on('mouseout', () => { layer.setStyle(footprintStyle); onHover(it, false); });
       this.footprints.addLayer(layer);
@@ -140,6 +151,14 @@ export class EOMap {
   fitBBox(bbox) {
     const [w, s, e, n] = bbox.length === 6 ? [bbox[0], bbox[1], bbox[3], bbox[4]] : bbox;
     this.map.fitBounds([[s, w], [n, e < w ? e + 360 : e]], { padding: [30, 30], maxZoom: 12 });
+  }
+}
+
+function hostOf(url) {
+  try {
+    return new URL(url.replace(/[{}]/g, '')).hostname;
+  } catch {
+    return '';
   }
 }
 
