@@ -3,6 +3,7 @@ package stacindex
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"maps"
 	"strings"
@@ -25,8 +26,14 @@ type File struct {
 
 var _ Index = (*File)(nil)
 
-// fileVersion is the user_version of a File with Schema and FileSchema.
-const fileVersion = 1
+// writerCacheKiB is the page cache of a connection that has run PutAll.
+const writerCacheKiB = 256 << 10
+
+// fileVersion is the user_version of a File with Schema, FileSchema and fileV2.
+const fileVersion = 2
+
+// fileV2 (version 2) adds a File's own values: its source.
+var fileV2 = []string{`CREATE TABLE stac_file (name TEXT PRIMARY KEY, value TEXT NOT NULL)`}
 
 // OpenFile opens (creating if needed) the index file at path.
 func OpenFile(path string) (*File, error) {
@@ -52,21 +59,25 @@ func (f *File) migrate(ctx context.Context) error {
 		if err := c.queryRow(ctx, `PRAGMA user_version`).Scan(&v); err != nil {
 			return err
 		}
+		var stmts []string
 		switch v {
 		case fileVersion:
 			return nil
+		case 1:
+			stmts = fileV2
 		case 0:
+			var tables int
+			if err := c.queryRow(ctx, `SELECT count(*) FROM sqlite_master`).Scan(&tables); err != nil {
+				return err
+			}
+			if tables > 0 {
+				return fmt.Errorf("not an eopack index file")
+			}
+			stmts = append(append(append([]string{}, Schema...), FileSchema...), fileV2...)
 		default:
 			return fmt.Errorf("index version %d, this eopack reads version %d", v, fileVersion)
 		}
-		var tables int
-		if err := c.queryRow(ctx, `SELECT count(*) FROM sqlite_master`).Scan(&tables); err != nil {
-			return err
-		}
-		if tables > 0 {
-			return fmt.Errorf("not an eopack index file")
-		}
-		for _, stmt := range append(append([]string{}, Schema...), FileSchema...) {
+		for _, stmt := range stmts {
 			if s, ok := Expand(stmt, SQLite); ok {
 				if _, err := c.exec(ctx, s); err != nil {
 					return err
@@ -102,6 +113,11 @@ func (f *File) PutAll(ctx context.Context, entries []Entry) error {
 	b := batch{known: f.known}
 	f.mu.Unlock()
 	err := f.write(ctx, func(c q) error {
+		// Index pages are updated at random places: a writer's cache that holds them saves
+		// reading them again for every batch (readers keep the default).
+		if _, err := c.exec(ctx, fmt.Sprintf(`PRAGMA cache_size = -%d`, writerCacheKiB)); err != nil {
+			return err
+		}
 		c.stmts = map[string]*sql.Stmt{}
 		for _, e := range entries {
 			if err := b.put(ctx, c, e); err != nil {
@@ -194,6 +210,42 @@ func setTags(ctx context.Context, c q, repo string, d digest.Digest, tags []stri
 		}
 	}
 	return nil
+}
+
+// Repositories lists the repositories the index holds products or Collection documents of,
+// in byte order.
+func (f *File) Repositories(ctx context.Context) ([]string, error) {
+	repos, err := scanAll(ctx, f.r(), func(r *sql.Rows) (string, error) {
+		var s string
+		return s, r.Scan(&s)
+	}, `SELECT repo FROM stac_items UNION SELECT repo FROM stac_collections ORDER BY 1`)
+	if err != nil {
+		return nil, fmt.Errorf("index %s: %w", f.path, err)
+	}
+	return repos, nil
+}
+
+// SetSource keeps a short text for the index's user (eopack stac index: the registry it
+// crawled).
+func (f *File) SetSource(ctx context.Context, s string) error {
+	return f.write(ctx, func(c q) error {
+		_, err := c.exec(ctx, `INSERT INTO stac_file (name, value) VALUES ('source', ?)
+			ON CONFLICT (name) DO UPDATE SET value = excluded.value`, s)
+		return err
+	})
+}
+
+// Source is what SetSource kept; "" if nothing.
+func (f *File) Source(ctx context.Context) (string, error) {
+	var s string
+	err := f.r().queryRow(ctx, `SELECT value FROM stac_file WHERE name = 'source'`).Scan(&s)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("index %s: %w", f.path, err)
+	}
+	return s, nil
 }
 
 // Close closes the file.

@@ -1,7 +1,10 @@
 package stacindex_test
 
 import (
+	"context"
+	"database/sql"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/opencontainers/go-digest"
@@ -37,4 +40,62 @@ func TestFile(t *testing.T) {
 			},
 		}
 	})
+}
+
+// TestFileSourceAndRepositories: the source survives reopening; repositories of products
+// and Collection documents are listed once each; a version-1 file is migrated on open.
+func TestFileSourceAndRepositories(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "index.db")
+	f, err := stacindex.OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, err := f.Source(ctx); s != "" || err != nil {
+		t.Errorf("source of a new file: %q, %v", s, err)
+	}
+	item := []byte(`{"type":"Feature","id":"a","collection":"c","bbox":[0,0,1,1],"properties":{"datetime":"2020-01-01T00:00:00Z"},"assets":{}}`)
+	for _, repo := range []string{"eo/b", "eo/a", "eo/b"} {
+		e := stacindex.Entry{Repo: repo, Digest: digest.FromString(repo + string(rune(len(repo)))), Item: item}
+		if err := f.Put(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	doc := []byte(`{"type":"Collection","id":"c"}`)
+	if err := f.PutCollection(ctx, stacindex.CollectionDoc{Repo: "eo/meta", Digest: digest.FromBytes(doc), ID: "c", Doc: doc}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.SetSource(ctx, `{"registry":"example.org"}`); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+
+	// As a file of version 1: no table of its own.
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{`DROP TABLE stac_file`, `PRAGMA user_version = 1`} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	if f, err = stacindex.OpenFile(path); err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if s, err := f.Source(ctx); s != "" || err != nil {
+		t.Errorf("source after migrating from version 1: %q, %v", s, err)
+	}
+	if err := f.SetSource(ctx, `{"registry":"example.org"}`); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := f.Source(ctx); s != `{"registry":"example.org"}` || err != nil {
+		t.Errorf("source: %q, %v", s, err)
+	}
+	repos, err := f.Repositories(ctx)
+	if err != nil || !slices.Equal(repos, []string{"eo/a", "eo/b", "eo/meta"}) {
+		t.Errorf("repositories %v, %v; want [eo/a eo/b eo/meta]", repos, err)
+	}
 }

@@ -20,7 +20,7 @@ const (
 //	                  older ones (its versions). Times are µs since the epoch; dt is the sort
 //	                  key "datetime" (datetime, else start_datetime), start_dt/end_dt the
 //	                  item's interval (an instant: both equal dt); minx…maxy its bbox.
-//	stac_rtree        (SQLite) R*Tree over the current items: x, y and time
+//	stac_rtree        (SQLite) R*Tree over the current items: x, y and time (in years)
 //	stac_collections  pushed STAC Collection documents; current = 1 on the newest of an id
 //	stac_props        property names seen per collection, with their JSON type (queryables)
 //	stac_gen          a counter per collection, bumped by every change (cache invalidation)

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -18,6 +20,13 @@ import (
 // those rows, then sort); above it, search walks the datetime index in order and checks the
 // bbox there, which finds a page of a large result without sorting it.
 const rtreeMax = 4000
+
+// The R*Tree keeps time in years since 1970 (float32, rounded outwards), a unit of the same
+// magnitude as the degrees beside it: in µs the time axis would dominate its node splits,
+// and nodes would group items by time alone.
+const rtreeYear = "31557600000000.0" // µs in a Julian year
+
+func rtreeTime(us int64) float64 { return float64(us) / 31557600000000.0 }
 
 // postBatch is how many candidate rows a search reads at a time when cql2.Eval or the exact
 // geometry test decides after SQL.
@@ -87,6 +96,12 @@ func (x *DB) Search(ctx context.Context, qu Query) (Page, error) {
 	if len(hits) > limit {
 		hits = hits[:limit]
 		page.Next = encodeToken(qu, hits[limit-1].keys)
+	}
+	if !p.post() {
+		if err := x.readJSON(ctx, hits); err != nil {
+			return Page{}, err
+		}
+		hits = slices.DeleteFunc(hits, func(c candidate) bool { return c.item == "" }) // deleted meanwhile
 	}
 	if page.Hits, err = x.hits(ctx, hits); err != nil {
 		return Page{}, err
@@ -175,7 +190,8 @@ func (x *DB) plan(ctx context.Context, qu Query) (*plan, error) {
 	return p, nil
 }
 
-// rtree adds the R*Tree to a SQLite plan when the boxes (and time) hold few enough items.
+// rtree adds the R*Tree's candidates to a SQLite plan when the boxes (and time) hold few
+// enough items.
 func (x *DB) rtree(ctx context.Context, p *plan, boxes [][4]float64, start, end *int64) error {
 	var parts []string
 	var args []any
@@ -184,22 +200,32 @@ func (x *DB) rtree(ctx context.Context, p *plan, boxes [][4]float64, start, end 
 		args = append(args, b[2], b[0], b[3], b[1])
 		if start != nil {
 			s += " AND maxt >= ?"
-			args = append(args, *start)
+			args = append(args, rtreeTime(*start))
 		}
 		if end != nil {
 			s += " AND mint <= ?"
-			args = append(args, *end)
+			args = append(args, rtreeTime(*end))
 		}
 		parts = append(parts, s+")")
 	}
 	cond := strings.Join(parts, " OR ")
-	var n int
-	if err := x.r().queryRow(ctx, `SELECT count(*) FROM (SELECT id FROM stac_rtree WHERE `+cond+` LIMIT ?)`,
-		append(args, rtreeMax)...).Scan(&n); err != nil {
+	ids, err := scanAll(ctx, x.r(), func(r *sql.Rows) (int64, error) {
+		var id int64
+		return id, r.Scan(&id)
+	}, `SELECT id FROM stac_rtree WHERE `+cond+` LIMIT ?`, append(args, rtreeMax)...)
+	if err != nil {
 		return fmt.Errorf("search: %w", err)
 	}
-	if n < rtreeMax {
-		p.and("i.id IN (SELECT id FROM stac_rtree WHERE "+cond+")", args...)
+	switch {
+	case len(ids) == 0:
+		p.and("1 = 0")
+	case len(ids) < rtreeMax:
+		// The R*Tree is read once; its row ids go into the query as literals.
+		list := make([]string, len(ids))
+		for i, id := range ids {
+			list[i] = strconv.FormatInt(id, 10)
+		}
+		p.and("i.id IN (" + strings.Join(list, ",") + ")")
 		p.sortPlus = true
 	}
 	return nil
@@ -248,9 +274,10 @@ func boxTerm(boxes [][4]float64) (string, []any) {
 
 // candidate is one row a search read.
 type candidate struct {
+	rowid                        int64
 	repo, digest, collection, id string
 	created                      int64
-	item, assets                 string
+	item, assets                 string // read with the row only when Go decides after SQL (plan.post)
 	keys                         []any
 }
 
@@ -262,7 +289,11 @@ func (x *DB) candidates(ctx context.Context, p *plan, after []any, n int) ([]can
 		where = append(where, s)
 		args = append(args, a...)
 	}
-	cols := "i.repo, i.digest, i.collection, i.item_id, i.created, i.item, i.assets"
+	// The JSON columns overflow the row's page: read for the hits only, unless Go needs them.
+	cols := "i.id, i.repo, i.digest, i.collection, i.item_id, i.created, '', ''"
+	if p.post() {
+		cols = "i.id, i.repo, i.digest, i.collection, i.item_id, i.created, i.item, i.assets"
+	}
 	var order []string
 	for _, k := range p.keys {
 		cols += ", " + k.sel
@@ -279,7 +310,7 @@ func (x *DB) candidates(ctx context.Context, p *plan, after []any, n int) ([]can
 	for rows.Next() {
 		var c candidate
 		c.keys = make([]any, len(p.keys))
-		dest := []any{&c.repo, &c.digest, &c.collection, &c.id, &c.created, &c.item, &c.assets}
+		dest := []any{&c.rowid, &c.repo, &c.digest, &c.collection, &c.id, &c.created, &c.item, &c.assets}
 		for i := range c.keys {
 			dest = append(dest, &c.keys[i])
 		}
@@ -295,6 +326,33 @@ func (x *DB) candidates(ctx context.Context, p *plan, after []any, n int) ([]can
 		return nil, fmt.Errorf("search: %w", err)
 	}
 	return out, nil
+}
+
+// readJSON reads the item and asset columns of candidates.
+func (x *DB) readJSON(ctx context.Context, cs []candidate) error {
+	if len(cs) == 0 {
+		return nil
+	}
+	ids := make([]string, len(cs))
+	at := make(map[int64]int, len(cs))
+	for i, c := range cs {
+		ids[i] = strconv.FormatInt(c.rowid, 10)
+		at[c.rowid] = i
+	}
+	rows, err := x.r().query(ctx, `SELECT id, item, assets FROM stac_items WHERE id IN (`+strings.Join(ids, ",")+`)`)
+	if err != nil {
+		return fmt.Errorf("search: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var item, assets string
+		if err := rows.Scan(&id, &item, &assets); err != nil {
+			return fmt.Errorf("search: %w", err)
+		}
+		cs[at[id]].item, cs[at[id]].assets = item, assets
+	}
+	return rows.Err()
 }
 
 // match decides what SQL could not: the exact geometry test and the CQL2 filter.

@@ -83,7 +83,7 @@ func (b *batch) put(ctx context.Context, c q, e Entry) error {
 	}
 	if current && c.f == SQLite && r.hasBox {
 		if _, err := c.exec(ctx, `INSERT INTO stac_rtree (id, minx, maxx, miny, maxy, mint, maxt) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			id, r.box[0], r.box[2], r.box[1], r.box[3], r.start, r.end); err != nil {
+			id, r.box[0], r.box[2], r.box[1], r.box[3], rtreeTime(r.start), rtreeTime(r.end)); err != nil {
 			return err
 		}
 	}
@@ -220,7 +220,8 @@ func setCurrent(ctx context.Context, c q, id int64, current bool) error {
 		return err
 	}
 	_, err := c.exec(ctx, `INSERT INTO stac_rtree (id, minx, maxx, miny, maxy, mint, maxt)
-		SELECT id, minx, maxx, miny, maxy, start_dt, end_dt FROM stac_items WHERE id = ? AND minx IS NOT NULL`, id)
+		SELECT id, minx, maxx, miny, maxy, start_dt / `+rtreeYear+`, end_dt / `+rtreeYear+`
+		FROM stac_items WHERE id = ? AND minx IS NOT NULL`, id)
 	return err
 }
 
