@@ -62,9 +62,10 @@ func TestIndexServeSearchPull(t *testing.T) {
 		t.Errorf("second crawl: %q, %d blob GETs", out, gets)
 	}
 
-	// Serve the index: distribution wants a token even for anonymous pulls, so asset hrefs
-	// go through stac serve, which has the credentials.
-	addr := e.startStacServe(append([]string{"--index", index, "--registry-url", "http://" + host}, auth...)...)
+	// Serve the index, whose file says which registry it was crawled from: distribution wants
+	// a token even for anonymous pulls, so asset hrefs go through stac serve, which has the
+	// credentials.
+	addr := e.startStacServe(append([]string{"--index", index}, auth...)...)
 	api := "http://" + addr + "/stac/"
 	refs := strings.Fields(e.must("search", api, "--format", "refs", "--sortby", "id"))
 	if len(refs) != 2 || !strings.HasPrefix(refs[0], host+"/eo/l7-olinda@sha256:") || !strings.HasPrefix(refs[1], host+"/eo/olinda-dem@sha256:") {
