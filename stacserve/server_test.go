@@ -111,21 +111,6 @@ func startServer(t *testing.T, host string, ix stacindex.Index, mode Mode) (*Ser
 	return s, srv.URL
 }
 
-func get(t *testing.T, method, url string, hdr ...string) (*http.Response, []byte) {
-	t.Helper()
-	req, _ := http.NewRequest(method, url, nil)
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp, b
-}
-
 // assetHref is the href of asset B1 of the served item.
 func assetHref(t *testing.T, base string) string {
 	href, _ := served(t, base)
@@ -135,9 +120,9 @@ func assetHref(t *testing.T, base string) string {
 // served is the href of asset B1 and the eopack:reference of the served item.
 func served(t *testing.T, base string) (href, ref string) {
 	t.Helper()
-	resp, b := get(t, http.MethodGet, base+"/stac/collections/l7/items/scene")
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("item: %s %s", resp.Status, b)
+	status, _, b := testpeer.HTTP(t, http.MethodGet, base+"/stac/collections/l7/items/scene", nil)
+	if status != http.StatusOK {
+		t.Fatalf("item: %d %s", status, b)
 	}
 	var it struct {
 		Assets     map[string]struct{ Href string } `json:"assets"`
@@ -160,18 +145,18 @@ func TestPassThroughWhenPullsNeedAToken(t *testing.T) {
 	if want := base + "/blobs/eo/a/" + desc.Digest.String(); href != want {
 		t.Fatalf("href %s, want %s", href, want)
 	}
-	resp, b := get(t, http.MethodGet, href, "Range", "bytes=1000-1999")
-	if resp.StatusCode != http.StatusPartialContent || !bytes.Equal(b, blob[1000:2000]) ||
-		resp.Header.Get("Content-Range") != fmt.Sprintf("bytes 1000-1999/%d", len(blob)) || resp.Header.Get("Content-Length") != "1000" {
-		t.Errorf("range: %s %v, %d bytes", resp.Status, resp.Header, len(b))
+	status, h, b := testpeer.HTTP(t, http.MethodGet, href, nil, "Range", "bytes=1000-1999")
+	if status != http.StatusPartialContent || !bytes.Equal(b, blob[1000:2000]) ||
+		h.Get("Content-Range") != fmt.Sprintf("bytes 1000-1999/%d", len(blob)) || h.Get("Content-Length") != "1000" {
+		t.Errorf("range: %d %v, %d bytes", status, h, len(b))
 	}
-	resp, b = get(t, http.MethodGet, href, "Origin", "http://page.example")
-	if resp.StatusCode != http.StatusOK || !bytes.Equal(b, blob) || resp.Header.Get("Access-Control-Allow-Origin") != "*" {
-		t.Errorf("whole blob: %s, %d bytes, %v", resp.Status, len(b), resp.Header)
+	status, h, b = testpeer.HTTP(t, http.MethodGet, href, nil, "Origin", "http://page.example")
+	if status != http.StatusOK || !bytes.Equal(b, blob) || h.Get("Access-Control-Allow-Origin") != "*" {
+		t.Errorf("whole blob: %d, %d bytes, %v", status, len(b), h)
 	}
-	resp, b = get(t, http.MethodHead, href)
-	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Length") != fmt.Sprint(len(blob)) || len(b) != 0 {
-		t.Errorf("HEAD: %s %v", resp.Status, resp.Header)
+	status, h, b = testpeer.HTTP(t, http.MethodHead, href, nil)
+	if status != http.StatusOK || h.Get("Content-Length") != fmt.Sprint(len(blob)) || len(b) != 0 {
+		t.Errorf("HEAD: %d %v", status, h)
 	}
 	// No open proxy: a blob the registry has but the index does not serve is refused, and so
 	// is the indexed blob under another repository.
@@ -181,16 +166,16 @@ func TestPassThroughWhenPullsNeedAToken(t *testing.T) {
 		base + "/blobs/eo/a/not-a-digest",
 		base + "/blobs/" + desc.Digest.String(),
 	} {
-		if resp, b := get(t, http.MethodGet, u); resp.StatusCode != http.StatusNotFound {
-			t.Errorf("%s: %s %s", u, resp.Status, b)
+		if status, _, b := testpeer.HTTP(t, http.MethodGet, u, nil); status != http.StatusNotFound {
+			t.Errorf("%s: %d %s", u, status, b)
 		}
 	}
-	if resp, _ := get(t, http.MethodDelete, href); resp.StatusCode != http.StatusMethodNotAllowed {
-		t.Errorf("DELETE: %s", resp.Status)
+	if status, _, _ := testpeer.HTTP(t, http.MethodDelete, href, nil); status != http.StatusMethodNotAllowed {
+		t.Errorf("DELETE: %d", status)
 	}
 	// The page is at /.
-	if resp, b := get(t, http.MethodGet, base+"/"); resp.StatusCode != http.StatusOK || !bytes.Contains(b, []byte("<html")) {
-		t.Errorf("page: %s", resp.Status)
+	if status, _, b := testpeer.HTTP(t, http.MethodGet, base+"/", nil); status != http.StatusOK || !bytes.Contains(b, []byte("<html")) {
+		t.Errorf("page: %d", status)
 	}
 }
 
@@ -207,8 +192,8 @@ func TestDirectWhenPullsAreAnonymous(t *testing.T) {
 	if want := host + "/eo/a@" + digest.FromString("manifest").String(); ref != want {
 		t.Errorf("eopack:reference %s, want %s", ref, want)
 	}
-	if resp, _ := get(t, http.MethodGet, base+"/blobs/eo/a/"+desc.Digest.String()); resp.StatusCode != http.StatusNotFound {
-		t.Errorf("pass-through served in direct mode: %s", resp.Status)
+	if status, _, _ := testpeer.HTTP(t, http.MethodGet, base+"/blobs/eo/a/"+desc.Digest.String(), nil); status != http.StatusNotFound {
+		t.Errorf("pass-through served in direct mode: %d", status)
 	}
 	// Forced.
 	s, base = startServer(t, host, newOneItem(desc), PassThrough)

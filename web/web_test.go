@@ -2,26 +2,13 @@ package web
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
-)
 
-func get(t *testing.T, url string) (*http.Response, string) {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp, string(b)
-}
+	"github.com/eopack/eopack/internal/testpeer"
+)
 
 func TestHandlerServesPageAssetsAndConfig(t *testing.T) {
 	srv := httptest.NewServer(Handler(Options{STACPath: "/api/stac", TileURL: "http://tiles.example/{z}/{x}/{y}.png", Title: "EO archive"}))
@@ -39,24 +26,24 @@ func TestHandlerServesPageAssetsAndConfig(t *testing.T) {
 		{"/vendor/leaflet/images/marker-icon.png", "image/png", ""},
 	}
 	for _, c := range cases {
-		resp, body := get(t, srv.URL+c.path)
-		if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Content-Type"), c.contentType) || !strings.Contains(body, c.contains) {
-			t.Errorf("GET %s: %d %s, body has %q: %v", c.path, resp.StatusCode, resp.Header.Get("Content-Type"), c.contains, strings.Contains(body, c.contains))
+		status, h, body := testpeer.HTTP(t, http.MethodGet, srv.URL+c.path, nil)
+		if status != 200 || !strings.Contains(h.Get("Content-Type"), c.contentType) || !strings.Contains(string(body), c.contains) {
+			t.Errorf("GET %s: %d %s, body has %q: %v", c.path, status, h.Get("Content-Type"), c.contains, strings.Contains(string(body), c.contains))
 		}
 	}
 
-	resp, body := get(t, srv.URL+"/config.json")
+	status, body := testpeer.Get(t, srv.URL+"/config.json")
 	var cfg Config
-	if err := json.Unmarshal([]byte(body), &cfg); err != nil || resp.StatusCode != 200 {
-		t.Fatalf("config.json: %d %v %s", resp.StatusCode, err, body)
+	if err := json.Unmarshal(body, &cfg); err != nil || status != 200 {
+		t.Fatalf("config.json: %d %v %s", status, err, body)
 	}
 	want := Config{STACPath: "/api/stac/", TileURL: "http://tiles.example/{z}/{x}/{y}.png", Title: "EO archive"}
 	if cfg != want {
 		t.Errorf("config.json = %+v, want %+v", cfg, want)
 	}
 
-	if resp, _ := get(t, srv.URL+"/no/such/file.js"); resp.StatusCode != http.StatusNotFound {
-		t.Errorf("unknown path: %d, want 404", resp.StatusCode)
+	if status, _ := testpeer.Get(t, srv.URL+"/no/such/file.js"); status != http.StatusNotFound {
+		t.Errorf("unknown path: %d, want 404", status)
 	}
 	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/", strings.NewReader("x"))
 	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusMethodNotAllowed {
@@ -67,8 +54,8 @@ func TestHandlerServesPageAssetsAndConfig(t *testing.T) {
 func TestHandlerDefaults(t *testing.T) {
 	srv := httptest.NewServer(Handler(Options{}))
 	defer srv.Close()
-	_, body := get(t, srv.URL+"/config.json")
-	if body != `{"stacPath":"/stac/","title":"eopack"}` {
+	_, body := testpeer.Get(t, srv.URL+"/config.json")
+	if string(body) != `{"stacPath":"/stac/","title":"eopack"}` {
 		t.Errorf("config.json = %s", body)
 	}
 }

@@ -14,7 +14,7 @@ func TestPushStacBadInputs(t *testing.T) {
 	prod := makeProduct(t)
 	reg := testpeer.StartDistribution(t)
 	eopack := testpeer.Eopack(t)
-	good, err := os.ReadFile(prod.Item)
+	good, err := os.ReadFile(prod.Item())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +47,7 @@ func TestPushStacBadInputs(t *testing.T) {
 			}
 		})
 	}
-	if code, body := httpGet(t, "http://"+reg.Host()+"/v2/_catalog"); code != 200 || strings.Contains(string(body), "eo/bad") {
+	if code, body := testpeer.Get(t, "http://"+reg.Host()+"/v2/_catalog"); code != 200 || strings.Contains(string(body), "eo/bad") {
 		t.Errorf("catalog after failed pushes: %d %s", code, body)
 	}
 

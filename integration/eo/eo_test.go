@@ -17,8 +17,8 @@ import (
 func TestStacCreateMatchesGDAL(t *testing.T) {
 	dir := t.TempDir()
 	copyFile(t, filepath.Join(testpeer.SharedDir(), "data", "L7_ETMs.tif"), filepath.Join(dir, "L7_ETMs.tif"))
-	gdal(t, dir, "gdal_translate", "-q", "-of", "COG", "L7_ETMs.tif", "L7_cog.tif")
-	gdal(t, dir, "gdal_translate", "-q", "-of", "COG", "-co", "BIGTIFF=YES", "L7_ETMs.tif", "L7_bigtiff.tif")
+	testpeer.GDAL(t, dir, "gdal_translate", "-q", "-of", "COG", "L7_ETMs.tif", "L7_cog.tif")
+	testpeer.GDAL(t, dir, "gdal_translate", "-q", "-of", "COG", "-co", "BIGTIFF=YES", "L7_ETMs.tif", "L7_bigtiff.tif")
 	for _, name := range []string{"L7_ETMs.tif", "L7_cog.tif", "L7_bigtiff.tif"} {
 		testpeer.Run(t, dir, testpeer.Eopack(t), "stac", "create", name, "-o", "item.json", "--datetime", "2001-06-01T12:57:00Z")
 		validate(t, filepath.Join(dir, "item.json"))
@@ -31,7 +31,7 @@ func TestStacCreateMatchesGDAL(t *testing.T) {
 				Coordinates [][][]float64 `json:"coordinates"`
 			} `json:"wgs84Extent"`
 		}
-		if err := json.Unmarshal([]byte(gdal(t, dir, "gdalinfo", "-json", name)), &info); err != nil {
+		if err := json.Unmarshal([]byte(testpeer.GDAL(t, dir, "gdalinfo", "-json", name)), &info); err != nil {
 			t.Fatal(err)
 		}
 		ring := info.WGS84Extent.Coordinates[0]
@@ -87,7 +87,7 @@ func TestStacCreateMatchesGDAL(t *testing.T) {
 func TestStacCreateRefusesUngeoreferencedTIFF(t *testing.T) {
 	dir := t.TempDir()
 	copyFile(t, filepath.Join(testpeer.SharedDir(), "data", "L7_ETMs.tif"), filepath.Join(dir, "L7_ETMs.tif"))
-	gdal(t, dir, "gdal_translate", "-q", "-of", "GTiff", "-co", "PROFILE=BASELINE", "-b", "1", "L7_ETMs.tif", "plain.tif")
+	testpeer.GDAL(t, dir, "gdal_translate", "-q", "-of", "GTiff", "-co", "PROFILE=BASELINE", "-b", "1", "L7_ETMs.tif", "plain.tif")
 	os.Remove(filepath.Join(dir, "plain.tif.aux.xml"))
 	out, err := testpeer.RunErr(dir, testpeer.Eopack(t), "stac", "create", "plain.tif", "-o", "item.json", "--datetime", "2001-06-01T00:00:00Z")
 	if err == nil || !oneLineError(out, "not georeferenced") {
@@ -176,7 +176,7 @@ func TestProductRoundTrip(t *testing.T) {
 			if want := "http://" + reg.Host() + "/v2/eo/l7-olinda/blobs/" + digests["B4"]; remote != want {
 				t.Errorf("B4 href %q, want %q", remote, want)
 			}
-			code, body := httpGet(t, remote)
+			code, body := testpeer.Get(t, remote)
 			orig, _ := os.ReadFile(filepath.Join(prod.Dir, "B4.tif"))
 			if code != 200 || string(body) != string(orig) {
 				t.Errorf("GET %s: %d, %d bytes (want the %d bytes of B4.tif)", remote, code, len(body), len(orig))
@@ -195,7 +195,7 @@ func TestProductRoundTrip(t *testing.T) {
 					t.Errorf("asset %d href %q, want %q", i, h, f)
 				}
 			}
-			gdal(t, all, "gdalinfo", "B1.tif") // GDAL reads what came back
+			testpeer.GDAL(t, all, "gdalinfo", "B1.tif") // GDAL reads what came back
 
 			// ORAS pulls the same artifact as plain files (item layer included).
 			orasOut := t.TempDir()
@@ -213,7 +213,7 @@ func TestProductRoundTrip(t *testing.T) {
 func TestStacCreateUnsupportedCRSNeedsBBox(t *testing.T) {
 	dir := t.TempDir()
 	copyFile(t, filepath.Join(testpeer.SharedDir(), "data", "olinda_dem_utm25s.tif"), filepath.Join(dir, "dem.tif"))
-	gdal(t, dir, "gdal_translate", "-q", "-of", "COG", "-a_srs", "EPSG:3857", "-a_ullr", "-3886000", "-888000", "-3876000", "-898000", "dem.tif", "merc.tif")
+	testpeer.GDAL(t, dir, "gdal_translate", "-q", "-of", "COG", "-a_srs", "EPSG:3857", "-a_ullr", "-3886000", "-888000", "-3876000", "-898000", "dem.tif", "merc.tif")
 	out, err := testpeer.RunErr(dir, testpeer.Eopack(t), "stac", "create", "merc.tif", "-o", "item.json", "--datetime", "2001-06-01T00:00:00Z")
 	if err == nil || !oneLineError(out, "EPSG:3857") || !oneLineError(out, "--bbox") {
 		t.Fatalf("want a one-line error naming EPSG:3857 and --bbox, got %v:\n%s", err, out)
@@ -231,8 +231,8 @@ func TestStacCreateUnsupportedCRSNeedsBBox(t *testing.T) {
 func TestStacCreateEditedCOGIsPlainGeoTIFF(t *testing.T) {
 	dir := t.TempDir()
 	copyFile(t, filepath.Join(testpeer.SharedDir(), "data", "L7_ETMs.tif"), filepath.Join(dir, "L7_ETMs.tif"))
-	gdal(t, dir, "gdal_translate", "-q", "-b", "1", "-of", "COG", "L7_ETMs.tif", "B1.tif")
-	gdal(t, dir, "gdal_edit.py", "-mo", "EDITED=yes", "B1.tif")
+	testpeer.GDAL(t, dir, "gdal_translate", "-q", "-b", "1", "-of", "COG", "L7_ETMs.tif", "B1.tif")
+	testpeer.GDAL(t, dir, "gdal_edit.py", "-mo", "EDITED=yes", "B1.tif")
 	testpeer.Run(t, dir, testpeer.Eopack(t), "stac", "create", "B1.tif", "-o", "item.json", "--datetime", "2001-06-01T12:57:00Z")
 	item := readJSON(t, filepath.Join(dir, "item.json"))
 	if typ := item["assets"].(map[string]any)["B1"].(map[string]any)["type"]; typ != "image/tiff; application=geotiff" {
@@ -244,7 +244,7 @@ func TestStacCreateEditedCOGIsPlainGeoTIFF(t *testing.T) {
 func TestStacCreateBandDescriptions(t *testing.T) {
 	dir := t.TempDir()
 	copyFile(t, filepath.Join(testpeer.SharedDir(), "data", "L7_ETMs.tif"), filepath.Join(dir, "L7_ETMs.tif"))
-	gdal(t, dir, "gdalbuildvrt", "-q", "-b", "1", "-b", "2", "two.vrt", "L7_ETMs.tif")
+	testpeer.GDAL(t, dir, "gdalbuildvrt", "-q", "-b", "1", "-b", "2", "two.vrt", "L7_ETMs.tif")
 	vrt, err := os.ReadFile(filepath.Join(dir, "two.vrt"))
 	if err != nil {
 		t.Fatal(err)
@@ -252,7 +252,7 @@ func TestStacCreateBandDescriptions(t *testing.T) {
 	s := strings.Replace(string(vrt), `band="1">`, `band="1"><Description>blue</Description>`, 1)
 	s = strings.Replace(s, `band="2">`, `band="2"><Description>green</Description>`, 1)
 	os.WriteFile(filepath.Join(dir, "two.vrt"), []byte(s), 0o644)
-	gdal(t, dir, "gdal_translate", "-q", "-of", "COG", "two.vrt", "two.tif")
+	testpeer.GDAL(t, dir, "gdal_translate", "-q", "-of", "COG", "two.vrt", "two.tif")
 	testpeer.Run(t, dir, testpeer.Eopack(t), "stac", "create", "two.tif", "-o", "item.json", "--datetime", "2001-06-01T12:57:00Z")
 	validate(t, filepath.Join(dir, "item.json"))
 	bands := readJSON(t, filepath.Join(dir, "item.json"))["assets"].(map[string]any)["two"].(map[string]any)["bands"].([]any)

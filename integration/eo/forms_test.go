@@ -15,7 +15,7 @@ import (
 func TestStacInLayerWithRemoteLink(t *testing.T) {
 	prod := makeProduct(t)
 	eopack := testpeer.Eopack(t)
-	item := readJSON(t, prod.Item)
+	item := readJSON(t, prod.Item())
 	item["assets"].(map[string]any)["thumb"] = map[string]any{"href": "https://example.com/thumb.png", "type": "image/png", "roles": []string{"thumbnail"}}
 	b, _ := json.MarshalIndent(item, "", "  ")
 	os.WriteFile(filepath.Join(prod.Dir, "item-links.json"), b, 0o644)
@@ -59,7 +59,7 @@ func TestSeedFormPushedByORAS(t *testing.T) {
 	work := t.TempDir()
 	os.Mkdir(filepath.Join(work, "data"), 0o755)
 	copyFile(t, filepath.Join(prod.Dir, "B4.tif"), filepath.Join(work, "data", "imagery.tif"))
-	item := readJSON(t, prod.Item)
+	item := readJSON(t, prod.Item())
 	assets := item["assets"].(map[string]any)
 	b4 := assets["B4"].(map[string]any)
 	b4["href"] = "imagery.tif"

@@ -60,7 +60,7 @@ func (p *countingProxy) reset() { p.bytes.Store(0); p.requests.Store(0) }
 func TestGDALRangeReadsFromServe(t *testing.T) {
 	dir := t.TempDir()
 	copyFile(t, filepath.Join(testpeer.SharedDir(), "data", "L7_ETMs.tif"), filepath.Join(dir, "L7_ETMs.tif"))
-	gdal(t, dir, "gdal_translate", "-q", "-outsize", "800%", "800%", "-r", "bilinear", "-of", "COG", "L7_ETMs.tif", "big.tif")
+	testpeer.GDAL(t, dir, "gdal_translate", "-q", "-outsize", "800%", "800%", "-r", "bilinear", "-of", "COG", "L7_ETMs.tif", "big.tif")
 	st, err := os.Stat(filepath.Join(dir, "big.tif"))
 	if err != nil {
 		t.Fatal(err)
@@ -88,7 +88,7 @@ func TestGDALRangeReadsFromServe(t *testing.T) {
 	proxy.reset()
 	src := "/vsicurl/" + proxy.URL + "/v2/eo/big/blobs/" + sum.Assets[0].Digest
 
-	info := gdal(t, dir, "gdalinfo", src)
+	info := testpeer.GDAL(t, dir, "gdalinfo", src)
 	if !strings.Contains(info, "Size is 2792, 2816") || !strings.Contains(info, "31985") {
 		t.Fatalf("gdalinfo over /vsicurl/:\n%s", info)
 	}
@@ -98,16 +98,16 @@ func TestGDALRangeReadsFromServe(t *testing.T) {
 	t.Logf("gdalinfo: %d requests, %d bytes of %d", proxy.requests.Load(), proxy.bytes.Load(), st.Size())
 
 	proxy.reset()
-	gdal(t, dir, "gdal_translate", "-q", "-srcwin", "1000", "1200", "256", "256", src, "window.tif")
+	testpeer.GDAL(t, dir, "gdal_translate", "-q", "-srcwin", "1000", "1200", "256", "256", src, "window.tif")
 	moved := proxy.bytes.Load()
 	t.Logf("gdal_translate -srcwin 256x256: %d requests, %d bytes of %d (%.1f%%)", proxy.requests.Load(), moved, st.Size(), 100*float64(moved)/float64(st.Size()))
 	if moved == 0 || moved*4 >= st.Size() {
 		t.Errorf("window read moved %d of %d bytes; want well under a quarter", moved, st.Size())
 	}
 	// The window read remotely equals the same window read from the local file.
-	gdal(t, dir, "gdal_translate", "-q", "-srcwin", "1000", "1200", "256", "256", "big.tif", "window-local.tif")
-	sum1 := checksums(gdal(t, dir, "gdalinfo", "-checksum", "window.tif"))
-	sum2 := checksums(gdal(t, dir, "gdalinfo", "-checksum", "window-local.tif"))
+	testpeer.GDAL(t, dir, "gdal_translate", "-q", "-srcwin", "1000", "1200", "256", "256", "big.tif", "window-local.tif")
+	sum1 := checksums(testpeer.GDAL(t, dir, "gdalinfo", "-checksum", "window.tif"))
+	sum2 := checksums(testpeer.GDAL(t, dir, "gdalinfo", "-checksum", "window-local.tif"))
 	if len(sum1) != 6 || strings.Join(sum1, ",") != strings.Join(sum2, ",") {
 		t.Errorf("window checksums remote %v, local %v", sum1, sum2)
 	}

@@ -27,12 +27,12 @@ func TestGDALSTACIT(t *testing.T) {
 			t.Fatalf("%s: %d items, want %d", search, n, c.items)
 		}
 		src := `STACIT:"` + search + `":asset=` + c.band
-		info := gdal(t, dir, "gdalinfo", src)
+		info := testpeer.GDAL(t, dir, "gdalinfo", src)
 		if !strings.Contains(info, "Size is 349, 352") || !strings.Contains(info, `ID["EPSG",31985]`) {
 			t.Fatalf("gdalinfo %s:\n%s", src, info)
 		}
-		got := pixels(gdal(t, dir, "gdal_translate", "-q", "-of", "XYZ", src, "/vsistdout/"))
-		want := pixels(gdal(t, l7.dir, "gdal_translate", "-q", "-of", "XYZ", c.band+".tif", "/vsistdout/"))
+		got := pixels(testpeer.GDAL(t, dir, "gdal_translate", "-q", "-of", "XYZ", src, "/vsistdout/"))
+		want := pixels(testpeer.GDAL(t, l7.Dir, "gdal_translate", "-q", "-of", "XYZ", c.band+".tif", "/vsistdout/"))
 		if len(want) != 349*352 || !slices.Equal(got, want) {
 			t.Errorf("%s: %d pixels differ from %s.tif's %d", src, len(got), c.band, len(want))
 		}

@@ -6,13 +6,9 @@
 package stac
 
 import (
-	"bytes"
 	"encoding/json"
-	"fmt"
-	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -20,27 +16,6 @@ import (
 
 	"github.com/eopack/eopack/internal/testpeer"
 )
-
-// gdal runs a GDAL utility in dir with sidecar probing off and returns its output.
-func gdal(t *testing.T, dir, tool string, args ...string) string {
-	t.Helper()
-	cmd := exec.Command(testpeer.Bin(t, tool), args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GDAL_DISABLE_READDIR_ON_OPEN=EMPTY_DIR", "GDAL_HTTP_MAX_RETRY=0", "GDAL_PAM_ENABLED=NO")
-	var out bytes.Buffer
-	cmd.Stdout = &out
-	cmd.Stderr = &out
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("%s %s: %v\n%s", tool, strings.Join(args, " "), err, out.String())
-	}
-	return out.String()
-}
-
-// product is a folder of COGs with the item `eopack stac create` wrote for them.
-type product struct {
-	id, dir string
-	files   []string
-}
 
 // TestMain keeps the products in one folder for the package's tests and removes it after.
 func TestMain(m *testing.M) {
@@ -57,78 +32,40 @@ func TestMain(m *testing.M) {
 var (
 	productsDir  string
 	productsOnce sync.Once
-	made         [3]product
+	made         [3]testpeer.Product
 )
 
 // products makes, once for the package, three products from the shared data: the Landsat
 // scene's bands 1-3 (collection landsat-7, June 2001), the western third of the same scene
 // (landsat-7, July 2001), and the elevation model (no collection, March 2010). Tests only
 // read them.
-func products(t *testing.T) (l7, west, dem product) {
+func products(t *testing.T) (l7, west, dem testpeer.Product) {
 	t.Helper()
 	productsOnce.Do(func() { made[0], made[1], made[2] = makeProducts(t) })
-	if made[0].dir == "" {
+	if made[0].Dir == "" {
 		t.Fatal("making the products failed in an earlier test")
 	}
 	return made[0], made[1], made[2]
 }
 
-func makeProducts(t *testing.T) (l7, west, dem product) {
+func makeProducts(t *testing.T) (l7, west, dem testpeer.Product) {
 	dir := productsDir
-	data := filepath.Join(testpeer.SharedDir(), "data")
-	scene := filepath.Join(data, "L7_ETMs.tif")
-	gdal(t, dir, "gdal_translate", "-q", "-srcwin", "0", "0", "120", "352", scene, filepath.Join(dir, "west.tif"))
-	mk := func(id string, src string, bands int, extra ...string) product {
-		p := product{id: id, dir: filepath.Join(dir, id)}
-		os.Mkdir(p.dir, 0o755)
-		for b := 1; b <= bands; b++ {
-			name := fmt.Sprintf("B%d.tif", b)
-			if bands == 1 {
-				name = "dem.tif"
-			}
-			gdal(t, dir, "gdal_translate", "-q", "-b", fmt.Sprint(b), "-of", "COG", src, filepath.Join(p.dir, name))
-			p.files = append(p.files, name)
-		}
-		args := append([]string{"stac", "create", "-o", "item.json", "--id", id}, extra...)
-		testpeer.Run(t, p.dir, testpeer.Eopack(t), append(args, p.files...)...)
-		return p
+	scene := filepath.Join(testpeer.SharedDir(), "data", "L7_ETMs.tif")
+	testpeer.GDAL(t, dir, "gdal_translate", "-q", "-srcwin", "0", "0", "120", "352", scene, filepath.Join(dir, "west.tif"))
+	mk := func(id string, o testpeer.ProductOptions) testpeer.Product {
+		o.ID = id
+		return testpeer.MakeProduct(t, filepath.Join(dir, id), o)
 	}
-	l7 = mk("l7-olinda", scene, 3, "--collection", "landsat-7", "--datetime", "2001-06-01T12:57:00Z")
-	west = mk("l7-olinda-west", filepath.Join(dir, "west.tif"), 3, "--collection", "landsat-7", "--datetime", "2001-07-03T12:57:00Z")
-	dem = mk("olinda-dem", filepath.Join(data, "olinda_dem_utm25s.tif"), 1, "--datetime", "2010-03-01T00:00:00Z")
+	l7 = mk("l7-olinda", testpeer.ProductOptions{Bands: 3, Collection: "landsat-7", Datetime: "2001-06-01T12:57:00Z"})
+	west = mk("l7-olinda-west", testpeer.ProductOptions{Scene: filepath.Join(dir, "west.tif"), Bands: 3, Collection: "landsat-7", Datetime: "2001-07-03T12:57:00Z"})
+	dem = mk("olinda-dem", testpeer.ProductOptions{DEM: true, Datetime: "2010-03-01T00:00:00Z"})
 	return l7, west, dem
 }
 
 // push sends a product to ref with --stac.
-func push(t *testing.T, p product, ref string) {
+func push(t *testing.T, p testpeer.Product, ref string) {
 	t.Helper()
-	testpeer.Run(t, p.dir, testpeer.Eopack(t), "push", ref, "--stac", "item.json")
-}
-
-// call sends a request and returns status, headers and body.
-func call(t *testing.T, method, url string, body []byte, hdr ...string) (int, http.Header, []byte) {
-	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequest(method, url, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, resp.Header, b
+	testpeer.Run(t, p.Dir, testpeer.Eopack(t), "push", ref, "--stac", "item.json")
 }
 
 // getJSON GETs a URL that must answer 200 with the content type, and decodes it.
@@ -139,7 +76,7 @@ func getJSON(t *testing.T, url, wantType string) map[string]any {
 
 func decode(t *testing.T, method, url string, body []byte, wantType string) map[string]any {
 	t.Helper()
-	status, h, b := call(t, method, url, body)
+	status, h, b := testpeer.HTTP(t, method, url, body)
 	if status != http.StatusOK || h.Get("Content-Type") != wantType {
 		t.Fatalf("%s %s: %d %s: %s", method, url, status, h.Get("Content-Type"), b)
 	}

@@ -45,7 +45,7 @@ func TestSearchServe(t *testing.T) {
 	if landing["type"] != "Catalog" || href(t, landing, "search") != base+"/search" {
 		t.Fatalf("landing %v", landing)
 	}
-	if status, h, _ := call(t, "GET", "http://"+host+"/", nil); status != 200 || !strings.HasPrefix(h.Get("Content-Type"), "text/html") {
+	if status, h, _ := testpeer.HTTP(t, "GET", "http://"+host+"/", nil); status != 200 || !strings.HasPrefix(h.Get("Content-Type"), "text/html") {
 		t.Errorf("the page at /: %d %s", status, h.Get("Content-Type"))
 	}
 
@@ -71,7 +71,7 @@ func TestSearchServe(t *testing.T) {
 	if got := ids(decode(t, "POST", base+"/search", []byte(body), geojson)); !slices.Equal(got, []string{"l7-olinda"}) {
 		t.Errorf("POST search = %v", got)
 	}
-	status, _, b := call(t, "GET", base+"/search?bbox="+east+"&intersects="+url.QueryEscape(`{"type":"Point","coordinates":[0,0]}`), nil)
+	status, _, b := testpeer.HTTP(t, "GET", base+"/search?bbox="+east+"&intersects="+url.QueryEscape(`{"type":"Point","coordinates":[0,0]}`), nil)
 	var e map[string]any
 	if json.Unmarshal(b, &e); status != 400 || e["code"] == nil || e["description"] == nil {
 		t.Errorf("bbox + intersects: %d %s", status, b)
@@ -122,12 +122,12 @@ func TestSearchServe(t *testing.T) {
 		t.Errorf("eopack:reference %s", ref)
 	}
 	band := it["assets"].(map[string]any)["B2"].(map[string]any)
-	want, _ := os.ReadFile(filepath.Join(l7.dir, "B2.tif"))
-	status, h, got := call(t, "GET", band["href"].(string), nil)
+	want, _ := os.ReadFile(filepath.Join(l7.Dir, "B2.tif"))
+	status, h, got := testpeer.HTTP(t, "GET", band["href"].(string), nil)
 	if status != 200 || sha(t, got) != sha(t, want) || band["eopack:digest"] != "sha256:"+sha(t, want) || band["eopack:size"] != float64(len(want)) {
 		t.Errorf("asset B2 %v: %d, %d bytes", band, status, len(got))
 	}
-	status, h, got = call(t, "GET", band["href"].(string), nil, "Range", "bytes=0-99", "Origin", "https://browser.example")
+	status, h, got = testpeer.HTTP(t, "GET", band["href"].(string), nil, "Range", "bytes=0-99", "Origin", "https://browser.example")
 	if status != 206 || string(got) != string(want[:100]) || h.Get("Access-Control-Allow-Origin") != "*" {
 		t.Errorf("ranged cross-origin GET of B2: %d %v", status, h)
 	}
@@ -137,7 +137,7 @@ func TestSearchServe(t *testing.T) {
 		if m["rel"] != "alternate" {
 			continue
 		}
-		status, h, _ := call(t, "GET", m["href"].(string), nil, "Accept", "application/vnd.oci.image.manifest.v1+json")
+		status, h, _ := testpeer.HTTP(t, "GET", m["href"].(string), nil, "Accept", "application/vnd.oci.image.manifest.v1+json")
 		if status != 200 || h.Get("Docker-Content-Digest") != digest {
 			t.Errorf("manifest link %s: %d %s", m["href"], status, h.Get("Docker-Content-Digest"))
 		}
@@ -188,7 +188,7 @@ func TestSearchServe(t *testing.T) {
 	// The same item pushed again (another manifest) is still one item: the newest push, with
 	// the earlier one linked.
 	first := getJSON(t, base+"/collections/"+url.PathEscape(demCol["id"].(string))+"/items/olinda-dem", geojson)
-	testpeer.Run(t, dem.dir, testpeer.Eopack(t), "push", host+"/eo/dem:v2", "--stac", "item.json", "-a", "note=reprocessed")
+	testpeer.Run(t, dem.Dir, testpeer.Eopack(t), "push", host+"/eo/dem:v2", "--stac", "item.json", "-a", "note=reprocessed")
 	fc = getJSON(t, base+"/search?ids=olinda-dem", geojson)
 	if got := ids(fc); len(got) != 1 {
 		t.Fatalf("olinda-dem pushed twice: %v", got)
@@ -214,7 +214,7 @@ func TestSearchServe(t *testing.T) {
 	if got := ids(getJSON(t, base+"/search?collections=landsat-7", geojson)); !slices.Equal(got, []string{"l7-olinda"}) {
 		t.Errorf("after deleting the west product: %v", got)
 	}
-	if status, _, _ := call(t, "GET", base+"/collections/landsat-7/items/l7-olinda-west", nil); status != 404 {
+	if status, _, _ := testpeer.HTTP(t, "GET", base+"/collections/landsat-7/items/l7-olinda-west", nil); status != 404 {
 		t.Errorf("deleted item: %d", status)
 	}
 }
@@ -232,7 +232,7 @@ func toStrings(v any) []string {
 func TestPrivateServe(t *testing.T) {
 	srv := testpeer.StartServe(t, "", "--htpasswd", testpeer.WriteHtpasswd(t, "eo", "pw"), "--private")
 	for _, path := range []string{"/stac/", "/stac/search", "/"} {
-		if status, h, _ := call(t, "GET", "http://"+srv.Addr+path, nil); status != 401 || h.Get("WWW-Authenticate") == "" {
+		if status, h, _ := testpeer.HTTP(t, "GET", "http://"+srv.Addr+path, nil); status != 401 || h.Get("WWW-Authenticate") == "" {
 			t.Errorf("anonymous %s: %d", path, status)
 		}
 		req, _ := http.NewRequest("GET", "http://"+srv.Addr+path, nil)

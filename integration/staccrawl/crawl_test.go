@@ -2,7 +2,6 @@ package staccrawl
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
 	"path/filepath"
 	"regexp"
@@ -72,7 +71,7 @@ func TestIndexServeSearchPull(t *testing.T) {
 		t.Fatalf("refs %q", refs)
 	}
 	// Each reference pulls the product it names, byte for byte.
-	for i, p := range []product{landsat, dem} {
+	for i, p := range []testpeer.Product{landsat, dem} {
 		dst := t.TempDir()
 		e.must("pull", refs[i], "-o", dst)
 		for _, f := range p.Files {
@@ -106,13 +105,13 @@ func TestIndexServeSearchPull(t *testing.T) {
 		t.Fatalf("B2 href %s: not the pass-through", href)
 	}
 	checksum := regexp.MustCompile(`Checksum=(\d+)`)
-	local := checksum.FindString(gdal(t, "gdalinfo", "-checksum", filepath.Join(landsat.Dir, "B2.tif")))
-	remote := checksum.FindString(gdal(t, "gdalinfo", "-checksum", "/vsicurl/"+href))
+	local := checksum.FindString(testpeer.GDAL(t, "", "gdalinfo", "-checksum", filepath.Join(landsat.Dir, "B2.tif")))
+	remote := checksum.FindString(testpeer.GDAL(t, "", "gdalinfo", "-checksum", "/vsicurl/"+href))
 	if local == "" || local != remote {
 		t.Errorf("checksum through the pass-through %q, local %q", remote, local)
 	}
 	// GDAL's STAC client opens the search as a mosaic, reading through the pass-through too.
-	mosaic := checksum.FindString(gdal(t, "gdalinfo", "-checksum", `STACIT:"`+api+`search?collections=landsat-7":asset=B2`))
+	mosaic := checksum.FindString(testpeer.GDAL(t, "", "gdalinfo", "-checksum", `STACIT:"`+api+`search?collections=landsat-7":asset=B2`))
 	if mosaic != local {
 		t.Errorf("checksum of the STACIT mosaic %q, local %q", mosaic, local)
 	}
@@ -136,7 +135,7 @@ func TestIndexServeSearchPull(t *testing.T) {
 	var item struct {
 		Properties map[string]any `json:"properties"`
 	}
-	code, body := httpGetBody(t, api+"collections/dem/items/olinda-dem")
+	code, body := testpeer.Get(t, api+"collections/dem/items/olinda-dem")
 	if code != http.StatusOK || json.Unmarshal(body, &item) != nil {
 		t.Fatalf("item: %d %s", code, body)
 	}
@@ -153,18 +152,4 @@ func TestIndexServeSearchPull(t *testing.T) {
 	if err == nil || !strings.Contains(errOut, "400") || strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
 		t.Errorf("bad sortby: %v %q", err, errOut)
 	}
-}
-
-func httpGetBody(t *testing.T, url string) (int, []byte) {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, b
 }

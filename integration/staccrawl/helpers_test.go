@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -59,18 +58,12 @@ func anonymousPullTokens(t *testing.T, ca *testpeer.CA, service string) *httptes
 	return srv
 }
 
-// product is a folder of COGs with the item eopack stac create wrote for them.
-type product struct {
-	Dir   string
-	Files []string
-}
-
 // productsDir holds the products, made once for the package's tests (read-only to them).
 var (
 	productsDir  string
 	productsOnce sync.Once
-	landsatProd  product
-	demProd      product
+	landsatProd  testpeer.Product
+	demProd      testpeer.Product
 )
 
 func TestMain(m *testing.M) {
@@ -88,7 +81,7 @@ func TestMain(m *testing.M) {
 // makeProducts returns two products made from the shared data, once per package: three
 // Landsat 7 bands as COGs (collection landsat-7, 2001) and the Olinda DEM as a COG
 // (collection dem, 2010).
-func makeProducts(t *testing.T) (landsat, dem product) {
+func makeProducts(t *testing.T) (landsat, dem testpeer.Product) {
 	t.Helper()
 	productsOnce.Do(func() { landsatProd, demProd = buildProducts(t) })
 	if landsatProd.Dir == "" {
@@ -97,47 +90,13 @@ func makeProducts(t *testing.T) (landsat, dem product) {
 	return landsatProd, demProd
 }
 
-func buildProducts(t *testing.T) (landsat, dem product) {
+func buildProducts(t *testing.T) (landsat, dem testpeer.Product) {
 	t.Helper()
-	data := filepath.Join(testpeer.SharedDir(), "data")
-	eopack := testpeer.Eopack(t)
-	landsat = product{Dir: filepath.Join(productsDir, "l7-olinda")}
-	dem = product{Dir: filepath.Join(productsDir, "olinda-dem")}
-	for _, p := range []product{landsat, dem} {
-		if err := os.Mkdir(p.Dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for b := 1; b <= 3; b++ {
-		name := fmt.Sprintf("B%d.tif", b)
-		gdal(t, "gdal_translate", "-q", "-b", fmt.Sprint(b), "-of", "COG", filepath.Join(data, "L7_ETMs.tif"), filepath.Join(landsat.Dir, name))
-		landsat.Files = append(landsat.Files, name)
-	}
-	gdal(t, "gdal_translate", "-q", "-of", "COG", filepath.Join(data, "olinda_dem_utm25s.tif"), filepath.Join(dem.Dir, "dem.tif"))
-	dem.Files = []string{"dem.tif"}
-	testpeer.Run(t, landsat.Dir, eopack, append([]string{"stac", "create", "-o", "item.json", "--id", "l7-olinda",
-		"--collection", "landsat-7", "--datetime", "2001-06-01T12:57:00Z"}, landsat.Files...)...)
-	testpeer.Run(t, dem.Dir, eopack, "stac", "create", "-o", "item.json", "--id", "olinda-dem",
-		"--collection", "dem", "--datetime", "2010-01-01T00:00:00Z", "dem.tif")
+	landsat = testpeer.MakeProduct(t, filepath.Join(productsDir, "l7-olinda"), testpeer.ProductOptions{
+		Bands: 3, ID: "l7-olinda", Collection: "landsat-7", Datetime: "2001-06-01T12:57:00Z"})
+	dem = testpeer.MakeProduct(t, filepath.Join(productsDir, "olinda-dem"), testpeer.ProductOptions{
+		DEM: true, ID: "olinda-dem", Collection: "dem", Datetime: "2010-01-01T00:00:00Z"})
 	return landsat, dem
-}
-
-// gdal runs a GDAL utility with sidecar probing and retries off, failing the test on error.
-func gdal(t *testing.T, tool string, args ...string) string {
-	t.Helper()
-	cmd := exec.Command(testpeer.Bin(t, tool), args...)
-	var env []string
-	for _, e := range os.Environ() {
-		if !strings.HasPrefix(e, "CPL_") && !strings.HasPrefix(e, "GDAL_") {
-			env = append(env, e)
-		}
-	}
-	cmd.Env = append(env, "GDAL_DISABLE_READDIR_ON_OPEN=EMPTY_DIR", "GDAL_HTTP_MAX_RETRY=0", "GDAL_PAM_ENABLED=NO")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s %s: %v\n%s", tool, strings.Join(args, " "), err, out)
-	}
-	return string(out)
 }
 
 // eo runs eopack with a Docker config of the test's own, returning stdout and stderr apart.
