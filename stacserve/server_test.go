@@ -126,7 +126,7 @@ func served(t *testing.T, base string) (href, ref string) {
 	}
 	var it struct {
 		Assets     map[string]struct{ Href string } `json:"assets"`
-		Properties map[string]any                    `json:"properties"`
+		Properties map[string]any                   `json:"properties"`
 	}
 	if err := json.Unmarshal(b, &it); err != nil {
 		t.Fatal(err)
