@@ -119,6 +119,15 @@ func (f *File) PutAll(ctx context.Context, entries []Entry) error {
 			return err
 		}
 		c.stmts = map[string]*sql.Stmt{}
+		if ok, err := b.putNew(ctx, c, entries); ok || err != nil {
+			if err != nil {
+				return err
+			}
+			if err := setTagsNew(ctx, c, entries); err != nil {
+				return err
+			}
+			return b.flush(ctx, c)
+		}
 		for _, e := range entries {
 			if err := b.put(ctx, c, e); err != nil {
 				return err

@@ -3,9 +3,12 @@ package stacindex_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/opencontainers/go-digest"
 
@@ -97,5 +100,100 @@ func TestFileSourceAndRepositories(t *testing.T) {
 	repos, err := f.Repositories(ctx)
 	if err != nil || !slices.Equal(repos, []string{"eo/a", "eo/b", "eo/meta"}) {
 		t.Errorf("repositories %v, %v; want [eo/a eo/b eo/meta]", repos, err)
+	}
+}
+
+// TestFilePutAll: batches written by PutAll (new entries in a few multi-row statements,
+// batches that replace or version one by one) leave the file as Put of each entry in turn.
+func TestFilePutAll(t *testing.T) {
+	ctx := context.Background()
+	item := func(id, coll string, x float64) []byte {
+		return fmt.Appendf(nil, `{"type":"Feature","id":%q,"collection":%q,"bbox":[%g,0,%g,1],"properties":{"datetime":"2020-01-0%dT00:00:00Z","n":%g},"assets":{}}`,
+			id, coll, x, x+1, 1+int(x)%9, x)
+	}
+	entry := func(repo, id, coll string, x float64, created int, tags ...string) stacindex.Entry {
+		b := item(id, coll, x)
+		return stacindex.Entry{Repo: repo, Digest: digest.FromBytes(append(b, repo...)), Item: b, Tags: tags,
+			Created: time.Unix(int64(created), 0)}
+	}
+	batches := [][]stacindex.Entry{
+		{ // all new; tag "latest" of eo/a ends on b
+			entry("eo/a", "a", "c1", 1, 10, "latest", "a"), entry("eo/a", "b", "c1", 2, 11, "latest"),
+			entry("eo/b", "a", "c2", 3, 12), entry("eo/b", "nobox", "", 4, 13, "x"),
+		},
+		{ // new, and a newer push of c1/a elsewhere, and an older one of c1/b
+			entry("eo/c", "z", "c1", 5, 20, "z"), entry("eo/c", "a", "c1", 6, 21, "latest"),
+			entry("eo/c", "b", "c1", 7, 5, "old"),
+		},
+		{ // the same manifest twice, and a retag
+			entry("eo/d", "d", "c3", 8, 30, "one"), entry("eo/d", "d", "c3", 8, 30, "two"),
+			entry("eo/a", "b", "c1", 2, 11, "latest", "b"),
+		},
+		{entry("eo/e", "e", "c3", 9, 40, "e")},
+	}
+	dir := t.TempDir()
+	all, err := stacindex.OpenFile(filepath.Join(dir, "all.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer all.Close()
+	one, err := stacindex.OpenFile(filepath.Join(dir, "one.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer one.Close()
+	for _, b := range batches {
+		if err := all.PutAll(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range b {
+			if err := one.Put(ctx, e); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	dump := func(f *stacindex.File) string {
+		var s strings.Builder
+		page, err := f.Search(ctx, stacindex.Query{Limit: 100, Count: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&s, "matched %d\n", page.NumberMatched)
+		for _, h := range page.Hits {
+			fmt.Fprintf(&s, "%s/%s %s@%s %v %s versions:", h.Collection, h.Item, h.Repo, h.Digest, h.Tags, h.Created)
+			for _, v := range h.Versions {
+				fmt.Fprintf(&s, " %s@%s %v", v.Repo, v.Digest, v.Tags)
+			}
+			s.WriteString("\n")
+		}
+		for _, repo := range []string{"eo/a", "eo/b", "eo/c", "eo/d", "eo/e"} {
+			ds, err := f.Digests(ctx, repo)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fmt.Fprintf(&s, "%s %v\n", repo, ds)
+		}
+		page, err = f.Search(ctx, stacindex.Query{BBox: []float64{6.5, 0, 7.5, 1}, Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, h := range page.Hits {
+			fmt.Fprintf(&s, "bbox: %s@%s\n", h.Repo, h.Digest)
+		}
+		cols, err := f.Collections(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range cols {
+			fmt.Fprintf(&s, "collection %s %d\n", c.ID, c.Count)
+		}
+		return s.String()
+	}
+	got, want := dump(all), dump(one)
+	if got != want {
+		t.Errorf("PutAll:\n%s\nPut one by one:\n%s", got, want)
+	}
+	if !strings.Contains(got, "matched 7\n") || !strings.Contains(got, "bbox: eo/c@") {
+		t.Errorf("unexpected index:\n%s", got)
 	}
 }
