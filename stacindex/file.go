@@ -22,6 +22,7 @@ type File struct {
 
 	mu    sync.Mutex
 	known map[[2]string]bool // (collection, property) pairs in stac_props
+	bulk  bool               // between BeginBulk and EndBulk
 }
 
 var _ Index = (*File)(nil)
@@ -49,6 +50,13 @@ func OpenFile(path string) (*File, error) {
 	if err := f.migrate(context.Background()); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("index %s: %w", path, err)
+	}
+	if half, err := halfBuilt(context.Background(), f.r()); err != nil || half {
+		db.Close()
+		if err != nil {
+			return nil, fmt.Errorf("index %s: %w", path, err)
+		}
+		return nil, fmt.Errorf("index file %s was %w", path, ErrHalfBuilt)
 	}
 	return f, nil
 }
@@ -110,13 +118,16 @@ func (f *File) Put(ctx context.Context, e Entry) error {
 // PutAll puts entries in one transaction.
 func (f *File) PutAll(ctx context.Context, entries []Entry) error {
 	f.mu.Lock()
-	b := batch{known: f.known}
+	b := batch{known: f.known, bulk: f.bulk}
 	f.mu.Unlock()
 	err := f.write(ctx, func(c q) error {
 		// Index pages are updated at random places: a writer's cache that holds them saves
-		// reading them again for every batch (readers keep the default).
-		if _, err := c.exec(ctx, fmt.Sprintf(`PRAGMA cache_size = -%d`, writerCacheKiB)); err != nil {
-			return err
+		// reading them again for every batch (readers keep the default; a bulk load has its
+		// own).
+		if !b.bulk {
+			if _, err := c.exec(ctx, fmt.Sprintf(`PRAGMA cache_size = -%d`, writerCacheKiB)); err != nil {
+				return err
+			}
 		}
 		c.stmts = map[string]*sql.Stmt{}
 		if ok, err := b.putNew(ctx, c, entries); ok || err != nil {
