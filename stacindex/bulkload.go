@@ -10,15 +10,19 @@ import (
 
 // A bulk load fills a new (or nearly empty) File fast, at the price of durability while it
 // runs. BeginBulk marks the file (a 'bulk' row in stac_file, committed durably first), then
-// writes without a journal (journal_mode=OFF) or syncs (synchronous=OFF), through one
-// connection with a large page cache; it drops the secondary indexes that only searches
+// writes without a rollback journal (journal_mode=OFF) or syncs (synchronous=OFF), through
+// one connection with a large page cache; it drops the secondary indexes that only searches
 // read (stac_items_dt, stac_items_id, stac_items_extent), and PutAll leaves the R*Tree
 // empty. EndBulk creates those indexes and fills the R*Tree from the current items in one
 // pass each, syncs the file, clears the mark and returns the file to WAL.
 //
 // A process that stops between the two (a crash, a kill, a full disk) leaves a file that
 // may be inconsistent and is not repaired: OpenFile refuses a file still marked, with
-// ErrHalfBuilt, and the file must be deleted and built again.
+// ErrHalfBuilt, and the file must be deleted and built again. Without a journal a write
+// that fails after changing rows cannot be rolled back either: EndBulk then leaves the mark
+// and returns the error (a write that fails before changing anything, such as an item that
+// does not parse, is harmless). A journal in memory (journal_mode=MEMORY) would roll back,
+// but cost more CPU than the WAL it replaces.
 
 // ErrHalfBuilt is returned by OpenFile for a file whose bulk load did not finish.
 var ErrHalfBuilt = errors.New("left half-built; delete it and run stac index again")
@@ -71,10 +75,13 @@ func (f *File) BeginBulk(ctx context.Context) error {
 // returns it to WAL. Without a running bulk load it does nothing.
 func (f *File) EndBulk(ctx context.Context) error {
 	f.mu.Lock()
-	bulk := f.bulk
+	bulk, failed := f.bulk, f.bulkErr
 	f.mu.Unlock()
 	if !bulk {
 		return nil
+	}
+	if failed != nil {
+		return fmt.Errorf("index %s: a write of the bulk load failed, the file is left half-built: %w", f.path, failed)
 	}
 	var stmts []string
 	for _, s := range Schema {

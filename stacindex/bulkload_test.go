@@ -127,6 +127,10 @@ func TestFileHalfBuilt(t *testing.T) {
 	if err := f.Put(ctx, stacindex.Entry{Repo: "eo/a", Digest: digest.FromBytes(b), Item: b}); err != nil {
 		t.Fatal(err)
 	}
+	// A write that fails before changing anything leaves the load usable.
+	if err := f.Put(ctx, stacindex.Entry{Repo: "eo/a", Digest: digest.FromString("x"), Item: []byte(`{"id":`)}); err == nil {
+		t.Fatal("a bad item was indexed")
+	}
 	if err := f.EndBulk(ctx); err != nil {
 		t.Fatal(err)
 	}

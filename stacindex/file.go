@@ -23,6 +23,8 @@ type File struct {
 	mu    sync.Mutex
 	known map[[2]string]bool // (collection, property) pairs in stac_props
 	bulk  bool               // between BeginBulk and EndBulk
+	// bulkErr is the first write of a bulk load that failed after changing rows.
+	bulkErr error
 }
 
 var _ Index = (*File)(nil)
@@ -36,7 +38,8 @@ const fileVersion = 2
 // fileV2 (version 2) adds a File's own values: its source.
 var fileV2 = []string{`CREATE TABLE stac_file (name TEXT PRIMARY KEY, value TEXT NOT NULL)`}
 
-// OpenFile opens (creating if needed) the index file at path.
+// OpenFile opens (creating if needed) the index file at path. A file whose bulk load did not
+// end (BeginBulk) is refused with ErrHalfBuilt.
 func OpenFile(path string) (*File, error) {
 	esc := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
 	db, err := sql.Open("sqlite", "file:"+esc+"?_txlock=immediate&_pragma=busy_timeout(10000)"+
@@ -103,11 +106,40 @@ func (f *File) write(ctx context.Context, fn func(q) error) error {
 	if err != nil {
 		return err
 	}
+	f.mu.Lock()
+	bulk := f.bulk
+	f.mu.Unlock()
+	// Without a journal (a bulk load) a rollback after changes is not one.
+	var changes int64
+	if bulk {
+		if err := tx.QueryRowContext(ctx, `SELECT total_changes()`).Scan(&changes); err != nil {
+			tx.Rollback()
+			return err
+		}
+	}
 	if err := fn(q{Querier: tx, f: SQLite}); err != nil {
+		if bulk {
+			var now int64
+			if cerr := tx.QueryRowContext(context.WithoutCancel(ctx), `SELECT total_changes()`).Scan(&now); cerr != nil || now != changes {
+				f.mu.Lock()
+				if f.bulkErr == nil {
+					f.bulkErr = err
+				}
+				f.mu.Unlock()
+			}
+		}
 		tx.Rollback()
 		return err
 	}
-	return tx.Commit()
+	err = tx.Commit()
+	if err != nil && bulk {
+		f.mu.Lock()
+		if f.bulkErr == nil {
+			f.bulkErr = err
+		}
+		f.mu.Unlock()
+	}
+	return err
 }
 
 // Put inserts or replaces the entry of manifest (e.Repo, e.Digest) with its tags.
