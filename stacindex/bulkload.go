@@ -58,12 +58,17 @@ func (f *File) BeginBulk(ctx context.Context) error {
 		stmts = append(stmts, `DROP INDEX IF EXISTS `+n)
 	}
 	stmts = append(stmts, `DELETE FROM stac_rtree`)
-	if err := f.execAll(ctx, stmts); err != nil {
-		return fmt.Errorf("index %s: starting a bulk load: %w", f.path, err)
+	// The journal mode is checked before anything else changes: another connection to the
+	// file (eopack stac serve) keeps it in WAL, and the load is then not started.
+	if err := f.execAll(ctx, stmts[:3]); err != nil {
+		return f.unmark(ctx, fmt.Errorf("index %s: starting a bulk load: %w", f.path, err))
 	}
 	var mode string
 	if err := f.db.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "off" {
-		return fmt.Errorf("index %s: starting a bulk load: journal mode %q, %v", f.path, mode, err)
+		return f.unmark(ctx, fmt.Errorf("index %s: starting a bulk load: journal mode %q (is the file open elsewhere?), %v", f.path, mode, err))
+	}
+	if err := f.execAll(ctx, stmts[3:]); err != nil {
+		return fmt.Errorf("index %s: starting a bulk load: %w", f.path, err)
 	}
 	f.mu.Lock()
 	f.bulk = true
@@ -110,6 +115,17 @@ func (f *File) EndBulk(ctx context.Context) error {
 	f.mu.Unlock()
 	f.db.SetMaxOpenConns(8)
 	return nil
+}
+
+// unmark undoes the start of a bulk load that changed nothing yet, and returns err.
+func (f *File) unmark(ctx context.Context, err error) error {
+	f.execAll(ctx, []string{`PRAGMA journal_mode = WAL`, `PRAGMA synchronous = NORMAL`})
+	f.db.SetMaxOpenConns(8)
+	f.write(ctx, func(c q) error {
+		_, err := c.exec(ctx, `DELETE FROM stac_file WHERE name = 'bulk'`)
+		return err
+	})
+	return err
 }
 
 // execAll runs stmts in turn on one connection.

@@ -144,3 +144,31 @@ func TestFileHalfBuilt(t *testing.T) {
 		t.Fatalf("search: %v, %v; want one hit", page.Hits, err)
 	}
 }
+
+// TestFileBulkOpenElsewhere: a file another connection has open (a server) is not
+// bulk-loaded, and stays a good file.
+func TestFileBulkOpenElsewhere(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "index.db")
+	f, err := stacindex.OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	other, err := stacindex.OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Search(ctx, stacindex.Query{Limit: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.BeginBulk(ctx); err == nil {
+		t.Fatal("a bulk load started on a file open elsewhere")
+	}
+	other.Close()
+	again, err := stacindex.OpenFile(path)
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	again.Close()
+}
