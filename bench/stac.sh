@@ -3,7 +3,8 @@
 #  - generates ITEMS (1,000,000) Landsat/Sentinel-like items over 10 collections (footprints of
 #    100–1,200 km over the continents, dates over ten years, eo:cloud_cover, platform, 7 band
 #    assets each) and indexes them into a standalone index file through the index API
-#    (stacindex.File.PutAll, batches of 5,000): items/s (target >= 5,000);
+#    (stacindex.File.PutAll, batches of 5,000, in a bulk load: File.BeginBulk … EndBulk):
+#    items/s (target >= 5,000);
 #  - serves the file with the STAC API (bench/stac serve: stacapi.Handler under /stac/) and
 #    times RUNS searches of each kind over HTTP — random 5°x5° bbox + one-year datetime,
 #    limit 100 (p95 target <= 50 ms); the same with the cql2-text filter eo:cloud_cover < 10

@@ -98,9 +98,9 @@ func (b *batch) putNew(ctx context.Context, c q, entries []Entry) (bool, error) 
 	if err != nil {
 		return false, fmt.Errorf("indexing: %w", err)
 	}
-	var boxed []int
+	var boxed []int // none in a bulk load: EndBulk fills the R*Tree
 	for i := range rows {
-		if rows[i].r.hasBox {
+		if rows[i].r.hasBox && !b.bulk {
 			boxed = append(boxed, i)
 		}
 	}

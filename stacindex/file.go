@@ -22,6 +22,9 @@ type File struct {
 
 	mu    sync.Mutex
 	known map[[2]string]bool // (collection, property) pairs in stac_props
+	bulk  bool               // between BeginBulk and EndBulk
+	// bulkErr is the first write of a bulk load that failed after changing rows.
+	bulkErr error
 }
 
 var _ Index = (*File)(nil)
@@ -35,7 +38,8 @@ const fileVersion = 2
 // fileV2 (version 2) adds a File's own values: its source.
 var fileV2 = []string{`CREATE TABLE stac_file (name TEXT PRIMARY KEY, value TEXT NOT NULL)`}
 
-// OpenFile opens (creating if needed) the index file at path.
+// OpenFile opens (creating if needed) the index file at path. A file whose bulk load did not
+// end (BeginBulk) is refused with ErrHalfBuilt.
 func OpenFile(path string) (*File, error) {
 	esc := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
 	db, err := sql.Open("sqlite", "file:"+esc+"?_txlock=immediate&_pragma=busy_timeout(10000)"+
@@ -49,6 +53,13 @@ func OpenFile(path string) (*File, error) {
 	if err := f.migrate(context.Background()); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("index %s: %w", path, err)
+	}
+	if half, err := halfBuilt(context.Background(), f.r()); err != nil || half {
+		db.Close()
+		if err != nil {
+			return nil, fmt.Errorf("index %s: %w", path, err)
+		}
+		return nil, fmt.Errorf("index file %s was %w", path, ErrHalfBuilt)
 	}
 	return f, nil
 }
@@ -95,11 +106,40 @@ func (f *File) write(ctx context.Context, fn func(q) error) error {
 	if err != nil {
 		return err
 	}
+	f.mu.Lock()
+	bulk := f.bulk
+	f.mu.Unlock()
+	// Without a journal (a bulk load) a rollback after changes is not one.
+	var changes int64
+	if bulk {
+		if err := tx.QueryRowContext(ctx, `SELECT total_changes()`).Scan(&changes); err != nil {
+			tx.Rollback()
+			return err
+		}
+	}
 	if err := fn(q{Querier: tx, f: SQLite}); err != nil {
+		if bulk {
+			var now int64
+			if cerr := tx.QueryRowContext(context.WithoutCancel(ctx), `SELECT total_changes()`).Scan(&now); cerr != nil || now != changes {
+				f.mu.Lock()
+				if f.bulkErr == nil {
+					f.bulkErr = err
+				}
+				f.mu.Unlock()
+			}
+		}
 		tx.Rollback()
 		return err
 	}
-	return tx.Commit()
+	err = tx.Commit()
+	if err != nil && bulk {
+		f.mu.Lock()
+		if f.bulkErr == nil {
+			f.bulkErr = err
+		}
+		f.mu.Unlock()
+	}
+	return err
 }
 
 // Put inserts or replaces the entry of manifest (e.Repo, e.Digest) with its tags.
@@ -110,13 +150,16 @@ func (f *File) Put(ctx context.Context, e Entry) error {
 // PutAll puts entries in one transaction.
 func (f *File) PutAll(ctx context.Context, entries []Entry) error {
 	f.mu.Lock()
-	b := batch{known: f.known}
+	b := batch{known: f.known, bulk: f.bulk}
 	f.mu.Unlock()
 	err := f.write(ctx, func(c q) error {
 		// Index pages are updated at random places: a writer's cache that holds them saves
-		// reading them again for every batch (readers keep the default).
-		if _, err := c.exec(ctx, fmt.Sprintf(`PRAGMA cache_size = -%d`, writerCacheKiB)); err != nil {
-			return err
+		// reading them again for every batch (readers keep the default; a bulk load has its
+		// own).
+		if !b.bulk {
+			if _, err := c.exec(ctx, fmt.Sprintf(`PRAGMA cache_size = -%d`, writerCacheKiB)); err != nil {
+				return err
+			}
 		}
 		c.stmts = map[string]*sql.Stmt{}
 		if ok, err := b.putNew(ctx, c, entries); ok || err != nil {

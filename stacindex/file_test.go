@@ -104,7 +104,8 @@ func TestFileSourceAndRepositories(t *testing.T) {
 }
 
 // TestFilePutAll: batches written by PutAll (new entries in a few multi-row statements,
-// batches that replace or version one by one) leave the file as Put of each entry in turn.
+// batches that replace or version one by one), also in a bulk load, leave the file as Put
+// of each entry in turn.
 func TestFilePutAll(t *testing.T) {
 	ctx := context.Background()
 	item := func(id, coll string, x float64) []byte {
@@ -142,8 +143,19 @@ func TestFilePutAll(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer one.Close()
+	bulk, err := stacindex.OpenFile(filepath.Join(dir, "bulk.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bulk.Close()
+	if err := bulk.BeginBulk(ctx); err != nil {
+		t.Fatal(err)
+	}
 	for _, b := range batches {
 		if err := all.PutAll(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+		if err := bulk.PutAll(ctx, b); err != nil {
 			t.Fatal(err)
 		}
 		for _, e := range b {
@@ -189,9 +201,15 @@ func TestFilePutAll(t *testing.T) {
 		}
 		return s.String()
 	}
+	if err := bulk.EndBulk(ctx); err != nil {
+		t.Fatal(err)
+	}
 	got, want := dump(all), dump(one)
 	if got != want {
 		t.Errorf("PutAll:\n%s\nPut one by one:\n%s", got, want)
+	}
+	if b := dump(bulk); b != want {
+		t.Errorf("PutAll in a bulk load:\n%s\nPut one by one:\n%s", b, want)
 	}
 	if !strings.Contains(got, "matched 7\n") || !strings.Contains(got, "bbox: eo/c@") {
 		t.Errorf("unexpected index:\n%s", got)

@@ -31,6 +31,7 @@ type batch struct {
 	span  int64
 	props map[[2]string]string // (collection, name) → JSON type
 	known map[[2]string]bool   // property names already in stac_props (nil: none known)
+	bulk  bool                 // a bulk load: the R*Tree is filled at its end
 }
 
 func (b *batch) put(ctx context.Context, c q, e Entry) error {

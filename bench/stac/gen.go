@@ -4,9 +4,12 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"math/rand/v2"
+	"os"
 	"time"
 
 	"github.com/opencontainers/go-digest"
@@ -121,12 +124,19 @@ func randomDigest(r *rand.Rand) digest.Digest {
 
 // generate indexes n scenes in batches; generation runs ahead of the writer in its own
 // goroutine, so the rate is the index's.
-func generate(ctx context.Context, path string, n, batch int) error {
+func generate(ctx context.Context, path string, n, batch int, bulk bool) error {
+	_, err := os.Stat(path)
+	bulk = bulk && errors.Is(err, fs.ErrNotExist)
 	f, err := stacindex.OpenFile(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
+	if bulk {
+		if err := f.BeginBulk(ctx); err != nil {
+			return err
+		}
+	}
 	batches := make(chan []stacindex.Entry, 4)
 	go func() {
 		defer close(batches)
@@ -157,6 +167,13 @@ func generate(ctx context.Context, path string, n, batch int) error {
 	}
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if bulk {
+		t1 := time.Now()
+		if err := f.EndBulk(ctx); err != nil {
+			return err
+		}
+		fmt.Printf("  bulk load ended (search indexes, R*Tree, sync) in %.1f s\n", time.Since(t1).Seconds())
 	}
 	s := time.Since(t0).Seconds()
 	fmt.Printf("indexed %d items in %.1f s: %.0f items/s\n", done, s, float64(done)/s)

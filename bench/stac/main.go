@@ -1,8 +1,9 @@
 // Command stac is bench/stac.sh's helper: it generates EO product items into a STAC index
-// file through the index API (stacindex.File.PutAll, in batches), serves the file with the
+// file through the index API (stacindex.File.PutAll, in batches; a bulk load
+// when the file is new), serves the file with the
 // STAC API (stacapi.Handler under /stac/), and times searches against a server over HTTP.
 //
-//	stac gen   -index FILE -n 1000000          generate and index, print items/s
+//	stac gen   -index FILE -n 1000000 [-bulk=false]  generate and index, print items/s
 //	stac serve -index FILE -addr HOST:PORT     serve /stac/
 //	stac query -url http://HOST:PORT/stac -runs 200
 //	stac collections -index FILE              time Collections, computed then cached
@@ -42,8 +43,9 @@ func main() {
 	case "gen":
 		n := fs.Int("n", 1000000, "items")
 		batch := fs.Int("batch", 5000, "items per transaction")
+		bulk := fs.Bool("bulk", true, "bulk-load a new file (File.BeginBulk … EndBulk)")
 		fs.Parse(os.Args[2:])
-		err = generate(ctx, *index, *n, *batch)
+		err = generate(ctx, *index, *n, *batch, *bulk)
 	case "serve":
 		addr := fs.String("addr", "127.0.0.1:0", "listen address")
 		fs.Parse(os.Args[2:])

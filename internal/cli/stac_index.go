@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -69,6 +71,7 @@ func runStacIndex(ctx context.Context, stdio *IO, opts *stacIndexOptions) error 
 	if err != nil {
 		return err
 	}
+	_, statErr := os.Stat(opts.index)
 	f, err := stacindex.OpenFile(opts.index)
 	if err != nil {
 		return err
@@ -77,6 +80,14 @@ func runStacIndex(ctx context.Context, stdio *IO, opts *stacIndexOptions) error 
 	src := indexSource{Registry: host, PlainHTTP: opts.remote.PlainHTTPFor(host)}
 	if err := recordSource(ctx, f, src, opts.index); err != nil {
 		return err
+	}
+	// A new file is bulk-loaded: fast, and finished (indexes built, synced) before the
+	// command returns, also after a failed or interrupted crawl; a process killed during
+	// the crawl leaves a file that the next run refuses, to be deleted.
+	if errors.Is(statErr, fs.ErrNotExist) {
+		if err := f.BeginBulk(ctx); err != nil {
+			return err
+		}
 	}
 	sum, err := staccrawl.Crawl(ctx, f, staccrawl.Options{
 		Registry: reg,
@@ -87,6 +98,9 @@ func runStacIndex(ctx context.Context, stdio *IO, opts *stacIndexOptions) error 
 		Concurrency: opts.concurrency,
 		Warn:        func(line string) { fmt.Fprintln(stdio.Err, "Warning:", line) },
 	})
+	if berr := f.EndBulk(context.WithoutCancel(ctx)); berr != nil {
+		return berr
+	}
 	if err != nil && !errors.Is(err, staccrawl.ErrFailed) {
 		return target.Explain(err, target.Ref{Registry: host, Repository: "_catalog"})
 	}
