@@ -3,9 +3,10 @@ package stacindex
 import (
 	"context"
 	"database/sql"
-	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/eopack/eopack/internal/sqlbind"
 )
 
 // Querier is what *sql.DB and *sql.Tx share; the index's writes run on the caller's
@@ -84,23 +85,13 @@ func (c q) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
 	return c.QueryRowContext(ctx, rebind(c.f, query), args...)
 }
 
-// rebind rewrites `?` placeholders as $1, $2, … for PostgreSQL. The index's queries have
-// no `?` inside string literals.
+// rebind rewrites `?` placeholders as $1, $2, … for PostgreSQL. Queries are not
+// remembered: searches build many shapes (IN lists, multi-row INSERTs).
 func rebind(f Flavor, query string) string {
-	if f != Postgres || !strings.Contains(query, "?") {
+	if f != Postgres {
 		return query
 	}
-	var b strings.Builder
-	n := 0
-	for i := 0; i < len(query); i++ {
-		if query[i] == '?' {
-			n++
-			b.WriteString("$" + strconv.Itoa(n))
-			continue
-		}
-		b.WriteByte(query[i])
-	}
-	return b.String()
+	return sqlbind.Numbered(query)
 }
 
 // placeholders is "?, ?, …" n times.

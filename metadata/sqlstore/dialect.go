@@ -3,9 +3,10 @@ package sqlstore
 import (
 	"database/sql"
 	"errors"
-	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/eopack/eopack/internal/sqlbind"
 )
 
 // Dialect is what differs between the SQL engines the store runs on. Queries are written
@@ -70,8 +71,8 @@ func pgRetryable(err error) bool {
 	return false
 }
 
-// rebind rewrites q's `?` placeholders for the dialect. Placeholders inside quoted strings
-// or identifiers are left alone.
+// rebind rewrites q's `?` placeholders for the dialect (sqlbind.Numbered), remembering
+// each query's rewrite.
 func (d *Dialect) rebind(q string) string {
 	if !d.Numbered {
 		return q
@@ -79,26 +80,7 @@ func (d *Dialect) rebind(q string) string {
 	if r, ok := d.rebound.Load(q); ok {
 		return r.(string)
 	}
-	var b strings.Builder
-	n := 0
-	var quote byte
-	for i := 0; i < len(q); i++ {
-		c := q[i]
-		switch {
-		case quote != 0:
-			if c == quote {
-				quote = 0
-			}
-		case c == '\'' || c == '"':
-			quote = c
-		case c == '?':
-			n++
-			b.WriteString("$" + strconv.Itoa(n))
-			continue
-		}
-		b.WriteByte(c)
-	}
-	r := b.String()
+	r := sqlbind.Numbered(q)
 	d.rebound.Store(q, r)
 	return r
 }
