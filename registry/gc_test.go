@@ -3,6 +3,7 @@ package registry
 import (
 	"bytes"
 	"fmt"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -146,4 +147,32 @@ func TestGCOnlineDuringPushes(t *testing.T) {
 		t.Fatalf("%d manifests acknowledged, %d collections ran", len(acked), gcs.Load())
 	}
 	t.Logf("%d collections ran during 60 pushes", gcs.Load())
+}
+
+// A blob that nothing uses, stored before a collection starts, is pushed again and the
+// collection reaches it between the bytes' store and their record: the collection waits
+// for the record, and the blob stays.
+func TestGCDuringRepush(t *testing.T) {
+	tr := newTestRegistry(t, Options{})
+	data := []byte("a band pushed again")
+	desc := tr.pushBlob("eo/a", data)
+	time.Sleep(5 * time.Millisecond) // the blob's last use is before the collection starts
+	gcDone := make(chan error, 1)
+	testHookStored = func() {
+		go func() {
+			_, err := tr.st.GC(t.Context(), 0, false)
+			gcDone <- err
+		}()
+		time.Sleep(300 * time.Millisecond) // time for a collection that does not wait
+	}
+	t.Cleanup(func() { testHookStored = nil })
+	r := tr.do("POST", "/v2/eo/b/blobs/uploads/?digest="+desc.Digest.String(), data)
+	testHookStored = nil
+	expect(t, "monolithic push of a stored blob", r, http.StatusCreated, "")
+	if err := <-gcDone; err != nil {
+		t.Fatal(err)
+	}
+	if r := tr.do("GET", "/v2/eo/b/blobs/"+desc.Digest.String(), nil); r.status != 200 || !bytes.Equal(r.body, data) {
+		t.Fatalf("after the collection: %d %q", r.status, r.body)
+	}
 }

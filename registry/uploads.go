@@ -434,9 +434,21 @@ func (h *Handler) putMonolithic(w http.ResponseWriter, r *http.Request, rt route
 // putDirect stores body, the whole blob, with the blob store's Put, which verifies it while
 // writing (an object store writes it straight under its digest), then links it to repo and
 // removes the record of upload session (if not "") in the same transaction.
+//
+// A blob stored already may be old enough for garbage collection to take while its bytes
+// arrive again, after Put found it and before the link is recorded: its lock is held from
+// before Put to the record. A blob stored anew is younger than any grace period, so the
+// lock is taken only for the record.
 func (h *Handler) putDirect(ctx context.Context, repo string, d digest.Digest, size int64, body io.Reader, session string) error {
 	if err := d.Validate(); err != nil {
 		return errf(ErrDigestInvalid, "%q: %v", d, err)
+	}
+	var unlock func()
+	if _, err := h.st.Blobs.Stat(ctx, d); err == nil {
+		if unlock, err = h.st.Meta.LockBlob(context.WithoutCancel(ctx), d); err != nil {
+			return err
+		}
+		defer unlock()
 	}
 	n, err := h.st.Blobs.Put(ctx, d, size, body)
 	switch {
@@ -447,19 +459,33 @@ func (h *Handler) putDirect(ctx context.Context, repo string, d digest.Digest, s
 	case err != nil:
 		return err
 	}
+	if testHookStored != nil {
+		testHookStored()
+	}
+	if unlock != nil {
+		return h.recordLocked(ctx, repo, d, n, session)
+	}
 	return h.record(ctx, repo, d, n, session)
 }
+
+// testHookStored runs in putDirect between the blob store's Put and the record of the blob.
+var testHookStored func()
 
 // record links blob d, which the blob store holds, to repo (and removes the record of upload
 // session, if not ""), under the blob's lock: garbage collection cannot remove the bytes
 // between the check and the record.
 func (h *Handler) record(ctx context.Context, repo string, d digest.Digest, size int64, session string) error {
-	ctx = context.WithoutCancel(ctx) // the bytes are stored; finish
-	unlock, err := h.st.Meta.LockBlob(ctx, d)
+	unlock, err := h.st.Meta.LockBlob(context.WithoutCancel(ctx), d)
 	if err != nil {
 		return err
 	}
 	defer unlock()
+	return h.recordLocked(ctx, repo, d, size, session)
+}
+
+// recordLocked is record for a caller that holds d's lock.
+func (h *Handler) recordLocked(ctx context.Context, repo string, d digest.Digest, size int64, session string) error {
+	ctx = context.WithoutCancel(ctx) // the bytes are stored; finish
 	if _, err := h.st.Blobs.Stat(ctx, d); err != nil {
 		return fmt.Errorf("blob %s was collected while it was being stored, push it again: %w", d, err)
 	}

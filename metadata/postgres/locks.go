@@ -33,28 +33,39 @@ type held struct {
 func newLocks(db *sql.DB) *locks { return &locks{db: db, held: make(map[*held]struct{})} }
 
 // lockKey is an advisory lock's key: the first 8 bytes of the SHA-256 of a namespaced name,
-// so that blob locks ("blob:"+digest) and named locks ("name:"+name) never collide in
-// practice.
+// so that blob locks ("blob:"+digest), repository locks ("repo:"+name) and named locks
+// ("name:"+name) never collide in practice.
 func lockKey(namespace, name string) int64 {
 	sum := sha256.Sum256([]byte(namespace + ":" + name))
 	return int64(binary.BigEndian.Uint64(sum[:8]))
 }
 
-// lockBlob waits for d's lock. Ending ctx ends the wait on the server too: pgx sends the
-// server a cancel request for a query whose context ends, then closes the connection.
+// lockBlob waits for d's lock.
 func (l *locks) lockBlob(ctx context.Context, d digest.Digest) (func(), error) {
+	return l.lock(ctx, "blob", d.String())
+}
+
+// lockRepo waits for the lock of repository repo's manifests and tags.
+func (l *locks) lockRepo(ctx context.Context, repo string) (func(), error) {
+	return l.lock(ctx, "repo", repo)
+}
+
+// lock waits for the lock of name in namespace. Ending ctx ends the wait on the server too:
+// pgx sends the server a cancel request for a query whose context ends, then closes the
+// connection.
+func (l *locks) lock(ctx context.Context, namespace, name string) (func(), error) {
 	c, err := l.db.Conn(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("locking blob %s: %w", d, err)
+		return nil, fmt.Errorf("locking %s %s: %w", namespace, name, err)
 	}
-	key := lockKey("blob", d.String())
+	key := lockKey(namespace, name)
 	if _, err := c.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, key); err != nil {
 		// Canceled or failed, the connection may still be waiting for the lock or hold it.
 		discard(c)
 		if ctx.Err() != nil {
 			err = ctx.Err()
 		}
-		return nil, fmt.Errorf("locking blob %s: %w", d, err)
+		return nil, fmt.Errorf("locking %s %s: %w", namespace, name, err)
 	}
 	return l.keep(c, key), nil
 }

@@ -4,7 +4,8 @@
 // A store keeps two connection pools to the database:
 //
 //	queries   bounded (pool_max_conns, default 16); every read and write transaction
-//	locks     unbounded, few idle; each held LockBlob or TryLock pins one connection
+//	locks     unbounded, few idle; each held lock (a blob's, a repository's, a named one)
+//	          pins one connection
 //
 // The locks are session-level advisory locks: a lock is held by the connection that took
 // it and released with it, so a holder that dies (its process killed, its connection lost)
@@ -68,6 +69,7 @@ func Open(ctx context.Context, dsn string) (*sqlstore.Store, error) {
 		Dialect:  sqlstore.Postgres(),
 		LockBlob: l.lockBlob,
 		TryLock:  l.tryLock,
+		LockRepo: l.lockRepo,
 		OnClose:  l.close,
 	})
 	if err != nil {

@@ -3,15 +3,13 @@ package sqlstore
 import (
 	"context"
 	"sync"
-
-	"github.com/opencontainers/go-digest"
 )
 
-// keyedLock is a mutex per digest within one process. An entry lives while someone holds or
-// waits for it, so the map stays as small as the set of digests in use.
-type keyedLock struct {
+// keyedLock is a mutex per key (a digest, a repository) within one process. An entry lives
+// while someone holds or waits for it, so the map stays as small as the set of keys in use.
+type keyedLock[K comparable] struct {
 	mu sync.Mutex
-	m  map[digest.Digest]*keyedEntry
+	m  map[K]*keyedEntry
 }
 
 type keyedEntry struct {
@@ -19,12 +17,12 @@ type keyedEntry struct {
 	refs int           // holders and waiters
 }
 
-func newKeyedLock() *keyedLock {
-	return &keyedLock{m: make(map[digest.Digest]*keyedEntry)}
+func newKeyedLock[K comparable]() *keyedLock[K] {
+	return &keyedLock[K]{m: make(map[K]*keyedEntry)}
 }
 
 // lock waits for d's lock (or ctx) and returns its release, which may be called more than once.
-func (k *keyedLock) lock(ctx context.Context, d digest.Digest) (func(), error) {
+func (k *keyedLock[K]) lock(ctx context.Context, d K) (func(), error) {
 	k.mu.Lock()
 	e := k.m[d]
 	if e == nil {
@@ -49,7 +47,7 @@ func (k *keyedLock) lock(ctx context.Context, d digest.Digest) (func(), error) {
 	}, nil
 }
 
-func (k *keyedLock) release(d digest.Digest, e *keyedEntry) {
+func (k *keyedLock[K]) release(d K, e *keyedEntry) {
 	k.mu.Lock()
 	e.refs--
 	if e.refs == 0 {

@@ -74,7 +74,7 @@ func (s *Store) PutManifest(ctx context.Context, p metadata.PutManifest) error {
 	if body == nil {
 		body = []byte{}
 	}
-	err = s.write(ctx, func(c conn) error {
+	err = s.writeRepo(ctx, p.Repo, func(c conn) error {
 		repoID, repoFound, err := c.repoID(ctx, p.Repo)
 		if err != nil {
 			return err
@@ -174,7 +174,7 @@ func (c conn) manifestID(ctx context.Context, repoID int64, d digest.Digest) (in
 
 // DeleteManifest implements metadata.Store.
 func (s *Store) DeleteManifest(ctx context.Context, repo string, d digest.Digest) error {
-	return s.write(ctx, func(c conn) error {
+	return s.writeRepo(ctx, repo, func(c conn) error {
 		repoID, ok, err := c.repoID(ctx, repo)
 		if err != nil {
 			return err
@@ -206,7 +206,7 @@ func (s *Store) DeleteManifest(ctx context.Context, repo string, d digest.Digest
 
 // DeleteTag implements metadata.Store.
 func (s *Store) DeleteTag(ctx context.Context, repo, tag string) error {
-	return s.write(ctx, func(c conn) error {
+	return s.writeRepo(ctx, repo, func(c conn) error {
 		n, err := c.affected(ctx, `DELETE FROM tags
 			WHERE repo_id = (SELECT id FROM repositories WHERE name = ?) AND name = ?`, repo, tag)
 		if err != nil {

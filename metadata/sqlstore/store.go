@@ -39,6 +39,11 @@ type Config struct {
 	LockBlob func(ctx context.Context, d digest.Digest) (func(), error)
 	// TryLock implements Store.TryLock; nil: a lock within this process.
 	TryLock func(ctx context.Context, name string) (func(), bool, error)
+	// LockRepo, if not nil, is a lock per repository shared by the processes on the
+	// database, held around each write of a repository's manifests and tags, so that the
+	// writers of one repository queue instead of failing each other's serializable
+	// transactions. Within a process they queue on a lock of their own first.
+	LockRepo func(ctx context.Context, repo string) (func(), error)
 	// OnClose runs after the database is closed (releasing a lock file, say).
 	OnClose func() error
 }
@@ -50,6 +55,8 @@ type Store struct {
 	writeSem chan struct{} // nil unless SerialWrites
 	lockBlob func(ctx context.Context, d digest.Digest) (func(), error)
 	tryLock  func(ctx context.Context, name string) (func(), bool, error)
+	lockRepo func(ctx context.Context, repo string) (func(), error)
+	repos    *keyedLock[string]
 	onClose  func() error
 	now      func() time.Time
 
@@ -68,7 +75,10 @@ func New(ctx context.Context, db *sql.DB, c Config) (*Store, error) {
 		s.writeSem = make(chan struct{}, 1)
 	}
 	if s.lockBlob == nil {
-		s.lockBlob = newKeyedLock().lock
+		s.lockBlob = newKeyedLock[digest.Digest]().lock
+	}
+	if c.LockRepo != nil {
+		s.lockRepo, s.repos = c.LockRepo, newKeyedLock[string]()
 	}
 	if s.tryLock == nil {
 		s.tryLock = newNamedLock().tryLock
@@ -177,6 +187,24 @@ const maxAttempts = 30
 // nil, and runs it again if the dialect says the failure was a serialization conflict.
 func (s *Store) write(ctx context.Context, fn func(conn) error) error {
 	return s.writeTx(ctx, s.d.WriteTx, fn)
+}
+
+// writeRepo is write for a change to repo's manifests or tags, under the repository's lock
+// when the store has one.
+func (s *Store) writeRepo(ctx context.Context, repo string, fn func(conn) error) error {
+	if s.lockRepo != nil {
+		unlockLocal, err := s.repos.lock(ctx, repo)
+		if err != nil {
+			return err
+		}
+		defer unlockLocal()
+		unlock, err := s.lockRepo(ctx, repo)
+		if err != nil {
+			return err
+		}
+		defer unlock()
+	}
+	return s.write(ctx, fn)
 }
 
 // writeTx is write with transaction options opts.

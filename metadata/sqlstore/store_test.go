@@ -107,7 +107,7 @@ func TestConcurrentMigrations(t *testing.T) {
 
 // TestKeyedLock: entries go when released; a waiter gets the lock when it is released.
 func TestKeyedLock(t *testing.T) {
-	k := newKeyedLock()
+	k := newKeyedLock[string]()
 	ctx := context.Background()
 	unlock, err := k.lock(ctx, "sha256:a")
 	if err != nil {
