@@ -29,6 +29,9 @@ type Dialect struct {
 	MigrationLock string
 	// WriteTx are the options of every write transaction (nil: the driver's default).
 	WriteTx *sql.TxOptions
+	// CacheStatements prepares each query once per connection (for a driver that keeps no
+	// statement cache of its own).
+	CacheStatements bool
 	// Retryable reports whether a failed write transaction may be run again (a
 	// serialization failure or deadlock); nil: never.
 	Retryable func(error) bool
@@ -38,8 +41,9 @@ type Dialect struct {
 
 // SQLite is the dialect of SQLite 3. Write transactions must begin IMMEDIATE (the driver's
 // _txlock=immediate) so that they never fail upgrading a read lock to a write lock.
+// Statements are cached: modernc's driver parses every query it is given otherwise.
 func SQLite() *Dialect {
-	return &Dialect{Name: "sqlite", ID: "INTEGER PRIMARY KEY", Blob: "BLOB"}
+	return &Dialect{Name: "sqlite", ID: "INTEGER PRIMARY KEY", Blob: "BLOB", CacheStatements: true}
 }
 
 // Postgres is the dialect of PostgreSQL (15 or later). Write transactions are SERIALIZABLE

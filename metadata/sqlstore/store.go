@@ -57,6 +57,7 @@ type Store struct {
 	tryLock  func(ctx context.Context, name string) (func(), bool, error)
 	lockRepo func(ctx context.Context, repo string) (func(), error)
 	repos    *keyedLock[string]
+	stmts    *stmtCache // nil unless the dialect caches statements
 	onClose  func() error
 	now      func() time.Time
 
@@ -70,6 +71,9 @@ func New(ctx context.Context, db *sql.DB, c Config) (*Store, error) {
 	s := &Store{db: db, d: c.Dialect, lockBlob: c.LockBlob, tryLock: c.TryLock, onClose: c.OnClose, now: time.Now}
 	if s.d == nil {
 		s.d = SQLite()
+	}
+	if s.d.CacheStatements {
+		s.stmts = &stmtCache{db: db}
 	}
 	if c.SerialWrites {
 		s.writeSem = make(chan struct{}, 1)
@@ -98,6 +102,9 @@ func New(ctx context.Context, db *sql.DB, c Config) (*Store, error) {
 
 // Close closes the database, then runs Config.OnClose.
 func (s *Store) Close() error {
+	if s.stmts != nil {
+		s.stmts.close()
+	}
 	err := s.db.Close()
 	if s.onClose != nil {
 		err = errors.Join(err, s.onClose())
@@ -122,22 +129,52 @@ type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// conn runs queries written with `?` on a database or transaction, rebound for the dialect.
+// conn runs queries written with `?` on a database or transaction (tx, nil on the
+// database), rebound for the dialect, through prepared statements when the store caches
+// them.
 type conn struct {
-	q querier
-	d *Dialect
+	q     querier
+	d     *Dialect
+	tx    *sql.Tx
+	cache *stmtCache // nil: no prepared statements
+}
+
+// prepared is query's prepared statement on c, or nil when the store prepares none or the
+// query does not prepare (it then runs unprepared and reports its own error: a migration's
+// query may name a table its transaction has just created).
+func (c conn) prepared(ctx context.Context, query string) *sql.Stmt {
+	if c.cache == nil {
+		return nil
+	}
+	st, err := c.cache.stmt(ctx, query)
+	if err != nil || c.tx == nil {
+		return st
+	}
+	return c.tx.StmtContext(ctx, st)
 }
 
 func (c conn) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return c.q.ExecContext(ctx, c.d.rebind(query), args...)
+	query = c.d.rebind(query)
+	if st := c.prepared(ctx, query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return c.q.ExecContext(ctx, query, args...)
 }
 
 func (c conn) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return c.q.QueryContext(ctx, c.d.rebind(query), args...)
+	query = c.d.rebind(query)
+	if st := c.prepared(ctx, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return c.q.QueryContext(ctx, query, args...)
 }
 
 func (c conn) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	return c.q.QueryRowContext(ctx, c.d.rebind(query), args...)
+	query = c.d.rebind(query)
+	if st := c.prepared(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return c.q.QueryRowContext(ctx, query, args...)
 }
 
 // affected runs a statement and reports how many rows it changed.
@@ -178,7 +215,7 @@ func list[T any](ctx context.Context, c conn, scan func(*sql.Rows) (T, error), q
 }
 
 // r is the database for single-statement reads.
-func (s *Store) r() conn { return conn{s.db, s.d} }
+func (s *Store) r() conn { return conn{q: s.db, d: s.d, cache: s.stmts} }
 
 // maxAttempts bounds the runs of a write transaction the dialect calls retryable.
 const maxAttempts = 30
@@ -244,7 +281,7 @@ func (s *Store) tryWrite(ctx context.Context, opts *sql.TxOptions, fn func(conn)
 	if err != nil {
 		return err
 	}
-	if err := fn(conn{tx, s.d}); err != nil {
+	if err := fn(conn{q: tx, d: s.d, tx: tx, cache: s.stmts}); err != nil {
 		tx.Rollback()
 		return err
 	}

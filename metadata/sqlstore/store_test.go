@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opencontainers/go-digest"
 	_ "modernc.org/sqlite"
 )
 
@@ -128,5 +129,49 @@ func TestKeyedLock(t *testing.T) {
 	(<-got)()
 	if len(k.m) != 0 {
 		t.Fatalf("%d entries left", len(k.m))
+	}
+}
+
+// TestStatementCache: a store on SQLite prepares each of its queries once, in transactions
+// and out of them, and a query that does not prepare still runs and reports its own error.
+func TestStatementCache(t *testing.T) {
+	s, err := New(t.Context(), openSQLite(t, filepath.Join(t.TempDir(), "c.db")), Config{SerialWrites: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := t.Context()
+	round := func(i int) {
+		repo := fmt.Sprintf("eo/r%d", i)
+		d := digest.FromString(repo)
+		if err := s.LinkBlob(ctx, repo, d, 3); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := s.BlobLink(ctx, repo, d); err != nil || n != 3 {
+			t.Fatalf("BlobLink: %d %v", n, err)
+		}
+	}
+	count := func() int {
+		n := 0
+		s.stmts.m.Range(func(any, any) bool { n++; return true })
+		return n
+	}
+	round(0)
+	after1 := count()
+	if after1 == 0 {
+		t.Fatal("no statement cached")
+	}
+	for i := 1; i < 20; i++ {
+		round(i)
+	}
+	if n := count(); n != after1 {
+		t.Fatalf("%d statements cached after 20 rounds, %d after one", n, after1)
+	}
+	err = s.write(ctx, func(c conn) error {
+		_, err := c.exec(ctx, `INSERT INTO no_such_table VALUES (?)`, 1)
+		return err
+	})
+	if err == nil || !strings.Contains(err.Error(), "no such table") {
+		t.Fatalf("query on a missing table: %v", err)
 	}
 }
