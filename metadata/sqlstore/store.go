@@ -30,7 +30,7 @@ type Config struct {
 	Dialect *Dialect
 	// SerialWrites runs this process's write transactions one at a time, for engines with a
 	// single writer (SQLite), so that writers queue in the process instead of polling the
-	// database's lock.
+	// database's lock; the writers queued together commit together (groupCommit).
 	SerialWrites bool
 	// ReadOnly: do not migrate; fail unless the schema is current. Writes then fail.
 	ReadOnly bool
@@ -57,7 +57,8 @@ type Store struct {
 	tryLock  func(ctx context.Context, name string) (func(), bool, error)
 	lockRepo func(ctx context.Context, repo string) (func(), error)
 	repos    *keyedLock[string]
-	stmts    *stmtCache // nil unless the dialect caches statements
+	stmts    *stmtCache   // nil unless the dialect caches statements
+	group    *groupCommit // nil unless SerialWrites
 	onClose  func() error
 	now      func() time.Time
 
@@ -77,6 +78,9 @@ func New(ctx context.Context, db *sql.DB, c Config) (*Store, error) {
 	}
 	if c.SerialWrites {
 		s.writeSem = make(chan struct{}, 1)
+		if !c.ReadOnly {
+			s.group = newGroupCommit(s)
+		}
 	}
 	if s.lockBlob == nil {
 		s.lockBlob = newKeyedLock[digest.Digest]().lock
@@ -102,6 +106,9 @@ func New(ctx context.Context, db *sql.DB, c Config) (*Store, error) {
 
 // Close closes the database, then runs Config.OnClose.
 func (s *Store) Close() error {
+	if s.group != nil {
+		s.group.close()
+	}
 	if s.stmts != nil {
 		s.stmts.close()
 	}
@@ -137,6 +144,8 @@ type conn struct {
 	d     *Dialect
 	tx    *sql.Tx
 	cache *stmtCache // nil: no prepared statements
+	// detach runs statements without their context's end (a grouped transaction).
+	detach bool
 }
 
 // prepared is query's prepared statement on c, or nil when the store prepares none or the
@@ -155,6 +164,9 @@ func (c conn) prepared(ctx context.Context, query string) *sql.Stmt {
 
 func (c conn) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	query = c.d.rebind(query)
+	if c.detach {
+		ctx = context.WithoutCancel(ctx)
+	}
 	if st := c.prepared(ctx, query); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
@@ -163,6 +175,9 @@ func (c conn) exec(ctx context.Context, query string, args ...any) (sql.Result, 
 
 func (c conn) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	query = c.d.rebind(query)
+	if c.detach {
+		ctx = context.WithoutCancel(ctx)
+	}
 	if st := c.prepared(ctx, query); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
@@ -171,6 +186,9 @@ func (c conn) query(ctx context.Context, query string, args ...any) (*sql.Rows, 
 
 func (c conn) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
 	query = c.d.rebind(query)
+	if c.detach {
+		ctx = context.WithoutCancel(ctx)
+	}
 	if st := c.prepared(ctx, query); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
@@ -221,8 +239,13 @@ func (s *Store) r() conn { return conn{q: s.db, d: s.d, cache: s.stmts} }
 const maxAttempts = 30
 
 // write runs fn in one write transaction (the dialect's WriteTx), committed if fn returns
-// nil, and runs it again if the dialect says the failure was a serialization conflict.
+// nil, and runs it again if the dialect says the failure was a serialization conflict. On
+// a single-writer engine, fn may share its transaction with other writers' (groupCommit),
+// inside a savepoint of its own.
 func (s *Store) write(ctx context.Context, fn func(conn) error) error {
+	if s.group != nil {
+		return s.group.write(ctx, fn)
+	}
 	return s.writeTx(ctx, s.d.WriteTx, fn)
 }
 

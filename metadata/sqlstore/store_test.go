@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -173,5 +174,54 @@ func TestStatementCache(t *testing.T) {
 	})
 	if err == nil || !strings.Contains(err.Error(), "no such table") {
 		t.Fatalf("query on a missing table: %v", err)
+	}
+}
+
+// TestGroupCommit: writers that queue while a transaction runs commit together; one whose
+// work fails gets its error, and nothing of its work stays, while the others' does.
+func TestGroupCommit(t *testing.T) {
+	s, err := New(t.Context(), openSQLite(t, filepath.Join(t.TempDir(), "g.db")), Config{SerialWrites: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := t.Context()
+	s.writeSem <- struct{}{} // the writers queue behind a transaction that is running
+	var wg sync.WaitGroup
+	errs := make([]error, 11)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if i == 5 {
+				errs[i] = s.write(ctx, func(c conn) error {
+					if _, err := c.exec(ctx, `INSERT INTO repositories (name) VALUES (?)`, "eo/failed"); err != nil {
+						return err
+					}
+					_, err := c.exec(ctx, `INSERT INTO no_such_table VALUES (1)`)
+					return err
+				})
+				return
+			}
+			errs[i] = s.LinkBlob(ctx, fmt.Sprintf("eo/r%02d", i), digest.FromString(fmt.Sprint(i)), 1)
+		}()
+		if i == 0 {
+			time.Sleep(50 * time.Millisecond) // the first is taken alone, the rest wait for it
+		}
+	}
+	time.Sleep(100 * time.Millisecond)
+	<-s.writeSem
+	wg.Wait()
+	for i, err := range errs {
+		if (err != nil) != (i == 5) {
+			t.Errorf("writer %d: %v", i, err)
+		}
+	}
+	if g := s.group.groups.Load(); g != 1 {
+		t.Errorf("%d groups committed, want the 10 waiting writers in 1", g)
+	}
+	repos, err := s.Repositories(ctx, "", -1)
+	if err != nil || len(repos) != 10 || slices.Contains(repos, "eo/failed") {
+		t.Fatalf("repositories %v %v: want the 10 linked, not eo/failed", repos, err)
 	}
 }
