@@ -82,3 +82,27 @@ func walk(e Expr, fn func(Expr)) {
 		walk(x.End, fn)
 	}
 }
+
+// RenameProperties returns e with every property name n replaced by rename(n); e itself is
+// left as it is.
+func RenameProperties(e Expr, rename func(string) string) Expr {
+	switch x := e.(type) {
+	case Property:
+		return Property{Name: rename(x.Name)}
+	case Op:
+		args := make([]Expr, len(x.Args))
+		for i, a := range x.Args {
+			args[i] = RenameProperties(a, rename)
+		}
+		return Op{Op: x.Op, Args: args}
+	case []Expr:
+		out := make([]Expr, len(x))
+		for i, a := range x {
+			out[i] = RenameProperties(a, rename)
+		}
+		return out
+	case Interval:
+		return Interval{Start: RenameProperties(x.Start, rename), End: RenameProperties(x.End, rename)}
+	}
+	return e
+}

@@ -18,6 +18,7 @@ var filterCases = map[string][]struct {
 }{
 	"http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2": {
 		{"eo:cloud_cover < 10", []string{"s2-a", "l8-a"}},
+		{"properties.eo:cloud_cover < 10 AND properties.platform <> 'x'", []string{"s2-a", "l8-a"}},
 		{"platform = 'landsat-8' AND NOT eo:cloud_cover >= 20", []string{"l8-b", "l8-a"}},
 		{"eo:cloud_cover <= 5 OR id = 's2-c'", []string{"s2-c", "s2-a", "l8-a"}},
 		{"nothing IS NULL AND platform <> 'landsat-8'", []string{"s2-c", "s2-b", "s2-a"}},

@@ -376,7 +376,9 @@ func parseFilter(b []byte, lang, crs string) (cql2.Expr, error) {
 	if err != nil {
 		return nil, badRequest("filter: %v", oneLine(err))
 	}
-	return e, nil
+	// A property may be named as in the item's JSON, "properties.eo:cloud_cover", as sortby
+	// allows too.
+	return cql2.RenameProperties(e, func(n string) string { return strings.TrimPrefix(n, "properties.") }), nil
 }
 
 // oneLine keeps the first line of an error message.
