@@ -32,11 +32,28 @@ type groupCommit struct {
 
 // groupWrite is one writer waiting in a group.
 type groupWrite struct {
-	ctx  context.Context
-	fn   func(conn) error
-	err  error
-	done chan struct{}
+	ctx      context.Context
+	fn       func(conn) error
+	err      error
+	panicked any // what fn panicked with, raised again in the writer's goroutine
+	done     chan struct{}
 }
+
+// call runs the writer's work on c, turning a panic into an error that ends the group;
+// the panic is raised again in the writer's own goroutine (where net/http, say, recovers it)
+// rather than crashing the process from the group's.
+func (w *groupWrite) call(c conn) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			w.panicked = p
+			err = errPanicked
+		}
+	}()
+	return w.fn(c)
+}
+
+// errPanicked stands for a panic in a writer's work.
+var errPanicked = errors.New("write panicked")
 
 func newGroupCommit(s *Store) *groupCommit {
 	g := &groupCommit{s: s, queue: make(chan *groupWrite), stop: make(chan struct{}), done: make(chan struct{})}
@@ -56,6 +73,9 @@ func (g *groupCommit) write(ctx context.Context, fn func(conn) error) error {
 		return errClosed
 	}
 	<-w.done
+	if w.panicked != nil {
+		panic(w.panicked)
+	}
 	return w.err
 }
 
@@ -106,7 +126,9 @@ func (g *groupCommit) run(group []*groupWrite) {
 		return
 	}
 	for _, w := range live {
-		w.err = g.s.writeTx(w.ctx, g.s.d.WriteTx, w.fn)
+		if w.panicked == nil {
+			w.err = g.s.writeTx(w.ctx, g.s.d.WriteTx, w.call)
+		}
 	}
 }
 
@@ -130,7 +152,11 @@ func (s *Store) grouped(ws []*groupWrite) error {
 			tx.Rollback()
 			return err
 		}
-		if errs[i] = w.fn(c); errs[i] != nil {
+		if errs[i] = w.call(c); errs[i] != nil {
+			if w.panicked != nil {
+				tx.Rollback()
+				return errs[i]
+			}
 			if _, err := tx.ExecContext(ctx, `ROLLBACK TO w`); err != nil {
 				tx.Rollback()
 				return err

@@ -225,3 +225,47 @@ func TestGroupCommit(t *testing.T) {
 		t.Fatalf("repositories %v %v: want the 10 linked, not eo/failed", repos, err)
 	}
 }
+
+// TestGroupCommitPanic: a writer whose work panics in a group panics in its own goroutine;
+// the others of its group still commit.
+func TestGroupCommitPanic(t *testing.T) {
+	s, err := New(t.Context(), openSQLite(t, filepath.Join(t.TempDir(), "p.db")), Config{SerialWrites: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := t.Context()
+	s.writeSem <- struct{}{}
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	var recovered any
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if i == 2 {
+				defer func() { recovered = recover() }()
+				s.write(ctx, func(conn) error { panic("boom") })
+				return
+			}
+			errs[i] = s.LinkBlob(ctx, fmt.Sprintf("eo/p%d", i), digest.FromString(fmt.Sprint(i)), 1)
+		}()
+		if i == 0 {
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	time.Sleep(100 * time.Millisecond)
+	<-s.writeSem
+	wg.Wait()
+	if recovered != "boom" {
+		t.Errorf("the panicking writer recovered %v, want boom", recovered)
+	}
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("writer %d: %v", i, err)
+		}
+	}
+	if repos, err := s.Repositories(ctx, "", -1); err != nil || len(repos) != 3 {
+		t.Fatalf("repositories %v %v, want the 3 linked", repos, err)
+	}
+}
