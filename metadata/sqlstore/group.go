@@ -145,7 +145,7 @@ func (s *Store) grouped(ws []*groupWrite) error {
 	if err != nil {
 		return err
 	}
-	c := conn{q: detached{tx}, d: s.d, tx: tx, cache: s.stmts, detach: true}
+	c := conn{q: detached{tx}, d: s.d, tx: tx, cache: s.stmts}
 	errs := make([]error, len(ws))
 	for i, w := range ws {
 		if _, err := tx.ExecContext(ctx, `SAVEPOINT w`); err != nil {

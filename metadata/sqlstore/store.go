@@ -138,14 +138,29 @@ type querier interface {
 
 // conn runs queries written with `?` on a database or transaction (tx, nil on the
 // database), rebound for the dialect, through prepared statements when the store caches
-// them.
+// them. On a detached querier (a grouped transaction) statements ignore their context's end.
 type conn struct {
 	q     querier
 	d     *Dialect
 	tx    *sql.Tx
 	cache *stmtCache // nil: no prepared statements
-	// detach runs statements without their context's end (a grouped transaction).
-	detach bool
+}
+
+// on is what runs query on c, and query rebound: its prepared statement, or c's querier.
+func (c conn) on(ctx context.Context, query string) (querier, string) {
+	query = c.d.rebind(query)
+	_, detach := c.q.(detached)
+	if detach {
+		ctx = context.WithoutCancel(ctx)
+	}
+	st := c.prepared(ctx, query)
+	switch {
+	case st == nil:
+		return c.q, query
+	case detach:
+		return detached{stmtQuerier{st}}, query
+	}
+	return stmtQuerier{st}, query
 }
 
 // prepared is query's prepared statement on c, or nil when the store prepares none or the
@@ -163,36 +178,18 @@ func (c conn) prepared(ctx context.Context, query string) *sql.Stmt {
 }
 
 func (c conn) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	query = c.d.rebind(query)
-	if c.detach {
-		ctx = context.WithoutCancel(ctx)
-	}
-	if st := c.prepared(ctx, query); st != nil {
-		return st.ExecContext(ctx, args...)
-	}
-	return c.q.ExecContext(ctx, query, args...)
+	q, query := c.on(ctx, query)
+	return q.ExecContext(ctx, query, args...)
 }
 
 func (c conn) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	query = c.d.rebind(query)
-	if c.detach {
-		ctx = context.WithoutCancel(ctx)
-	}
-	if st := c.prepared(ctx, query); st != nil {
-		return st.QueryContext(ctx, args...)
-	}
-	return c.q.QueryContext(ctx, query, args...)
+	q, query := c.on(ctx, query)
+	return q.QueryContext(ctx, query, args...)
 }
 
 func (c conn) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	query = c.d.rebind(query)
-	if c.detach {
-		ctx = context.WithoutCancel(ctx)
-	}
-	if st := c.prepared(ctx, query); st != nil {
-		return st.QueryRowContext(ctx, args...)
-	}
-	return c.q.QueryRowContext(ctx, query, args...)
+	q, query := c.on(ctx, query)
+	return q.QueryRowContext(ctx, query, args...)
 }
 
 // affected runs a statement and reports how many rows it changed.

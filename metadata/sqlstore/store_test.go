@@ -177,33 +177,28 @@ func TestStatementCache(t *testing.T) {
 	}
 }
 
-// TestGroupCommit: writers that queue while a transaction runs commit together; one whose
-// work fails gets its error, and nothing of its work stays, while the others' does.
-func TestGroupCommit(t *testing.T) {
+// groupStore is a SQLite store with SerialWrites, closed when t ends.
+func groupStore(t *testing.T) *Store {
+	t.Helper()
 	s, err := New(t.Context(), openSQLite(t, filepath.Join(t.TempDir(), "g.db")), Config{SerialWrites: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
-	ctx := t.Context()
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// queued runs write(0) … write(n-1), each in a goroutine, while a transaction holds the
+// store: the first is taken alone, the others queue behind it; then it lets them all run and
+// waits for them.
+func queued(s *Store, n int, write func(i int)) {
 	s.writeSem <- struct{}{} // the writers queue behind a transaction that is running
 	var wg sync.WaitGroup
-	errs := make([]error, 11)
-	for i := range errs {
+	for i := range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if i == 5 {
-				errs[i] = s.write(ctx, func(c conn) error {
-					if _, err := c.exec(ctx, `INSERT INTO repositories (name) VALUES (?)`, "eo/failed"); err != nil {
-						return err
-					}
-					_, err := c.exec(ctx, `INSERT INTO no_such_table VALUES (1)`)
-					return err
-				})
-				return
-			}
-			errs[i] = s.LinkBlob(ctx, fmt.Sprintf("eo/r%02d", i), digest.FromString(fmt.Sprint(i)), 1)
+			write(i)
 		}()
 		if i == 0 {
 			time.Sleep(50 * time.Millisecond) // the first is taken alone, the rest wait for it
@@ -212,6 +207,27 @@ func TestGroupCommit(t *testing.T) {
 	time.Sleep(100 * time.Millisecond)
 	<-s.writeSem
 	wg.Wait()
+}
+
+// TestGroupCommit: writers that queue while a transaction runs commit together; one whose
+// work fails gets its error, and nothing of its work stays, while the others' does.
+func TestGroupCommit(t *testing.T) {
+	s := groupStore(t)
+	ctx := t.Context()
+	errs := make([]error, 11)
+	queued(s, len(errs), func(i int) {
+		if i == 5 {
+			errs[i] = s.write(ctx, func(c conn) error {
+				if _, err := c.exec(ctx, `INSERT INTO repositories (name) VALUES (?)`, "eo/failed"); err != nil {
+					return err
+				}
+				_, err := c.exec(ctx, `INSERT INTO no_such_table VALUES (1)`)
+				return err
+			})
+			return
+		}
+		errs[i] = s.LinkBlob(ctx, fmt.Sprintf("eo/r%02d", i), digest.FromString(fmt.Sprint(i)), 1)
+	})
 	for i, err := range errs {
 		if (err != nil) != (i == 5) {
 			t.Errorf("writer %d: %v", i, err)
@@ -229,34 +245,18 @@ func TestGroupCommit(t *testing.T) {
 // TestGroupCommitPanic: a writer whose work panics in a group panics in its own goroutine;
 // the others of its group still commit.
 func TestGroupCommitPanic(t *testing.T) {
-	s, err := New(t.Context(), openSQLite(t, filepath.Join(t.TempDir(), "p.db")), Config{SerialWrites: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := groupStore(t)
 	ctx := t.Context()
-	s.writeSem <- struct{}{}
-	var wg sync.WaitGroup
 	errs := make([]error, 4)
 	var recovered any
-	for i := range errs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if i == 2 {
-				defer func() { recovered = recover() }()
-				s.write(ctx, func(conn) error { panic("boom") })
-				return
-			}
-			errs[i] = s.LinkBlob(ctx, fmt.Sprintf("eo/p%d", i), digest.FromString(fmt.Sprint(i)), 1)
-		}()
-		if i == 0 {
-			time.Sleep(50 * time.Millisecond)
+	queued(s, len(errs), func(i int) {
+		if i == 2 {
+			defer func() { recovered = recover() }()
+			s.write(ctx, func(conn) error { panic("boom") })
+			return
 		}
-	}
-	time.Sleep(100 * time.Millisecond)
-	<-s.writeSem
-	wg.Wait()
+		errs[i] = s.LinkBlob(ctx, fmt.Sprintf("eo/p%d", i), digest.FromString(fmt.Sprint(i)), 1)
+	})
 	if recovered != "boom" {
 		t.Errorf("the panicking writer recovered %v, want boom", recovered)
 	}
