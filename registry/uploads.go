@@ -416,7 +416,7 @@ func (h *Handler) finish(ctx context.Context, u metadata.Upload, d digest.Digest
 			return err
 		}
 	}
-	return h.st.Meta.CompleteUpload(ctx, u.ID, u.Repo, d, u.Size)
+	return h.link(ctx, u.Repo, d, u.Size, u.ID)
 }
 
 // testHookCommitted runs between the blob store's commit and the metadata's record of it;
@@ -463,7 +463,7 @@ func (h *Handler) putDirect(ctx context.Context, repo string, d digest.Digest, s
 		testHookStored()
 	}
 	if unlock != nil {
-		return h.recordLocked(ctx, repo, d, n, session)
+		return h.link(ctx, repo, d, n, session) // held since before Put: the bytes are there
 	}
 	return h.record(ctx, repo, d, n, session)
 }
@@ -475,20 +475,22 @@ var testHookStored func()
 // session, if not ""), under the blob's lock: garbage collection cannot remove the bytes
 // between the check and the record.
 func (h *Handler) record(ctx context.Context, repo string, d digest.Digest, size int64, session string) error {
-	unlock, err := h.st.Meta.LockBlob(context.WithoutCancel(ctx), d)
+	ctx = context.WithoutCancel(ctx) // the bytes are stored; finish
+	unlock, err := h.st.Meta.LockBlob(ctx, d)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	return h.recordLocked(ctx, repo, d, size, session)
-}
-
-// recordLocked is record for a caller that holds d's lock.
-func (h *Handler) recordLocked(ctx context.Context, repo string, d digest.Digest, size int64, session string) error {
-	ctx = context.WithoutCancel(ctx) // the bytes are stored; finish
 	if _, err := h.st.Blobs.Stat(ctx, d); err != nil {
 		return fmt.Errorf("blob %s was collected while it was being stored, push it again: %w", d, err)
 	}
+	return h.link(ctx, repo, d, size, session)
+}
+
+// link links stored blob d to repo (and removes the record of upload session, if not ""),
+// for a caller that holds d's lock.
+func (h *Handler) link(ctx context.Context, repo string, d digest.Digest, size int64, session string) error {
+	ctx = context.WithoutCancel(ctx) // the bytes are stored; finish
 	if session != "" {
 		return h.st.Meta.CompleteUpload(ctx, session, repo, d, size)
 	}
