@@ -60,7 +60,8 @@ func (b *body) Close() error {
 // nothing is written and it returns false, and the body is then to be read as one stream
 // (a 200 answer is kept as that stream, so no request is wasted). An error means the blob
 // could not be fetched; dst then holds an arbitrary part of it, and done has named every
-// byte written.
+// byte written. When one range fails for good no further range is started, but those in
+// flight run to their end, so that a resumed download does not ask for them again.
 func (b *body) WriteRangesTo(ctx context.Context, dst io.WriterAt, missing [][2]int64, done func(off, n int64)) (bool, error) {
 	if b.stream != nil {
 		return false, nil
@@ -92,25 +93,33 @@ func (b *body) WriteRangesTo(ctx context.Context, dst io.WriterAt, missing [][2]
 		return false, nil
 	}
 
-	g, gctx := errgroup.WithContext(ctx)
+	// Not errgroup.WithContext: a failed range must not cancel the others in flight.
+	var g errgroup.Group
+	failed := make(chan struct{})
+	var once sync.Once
+	fail := func(err error) error {
+		if err != nil {
+			once.Do(func() { close(failed) })
+		}
+		return err
+	}
 	g.Go(func() error {
 		defer b.r.release()
 		defer resp.Body.Close()
 		n, err := copyAt(dst, resp.Body, start0, end0-start0+1, done)
 		if err != nil {
-			return b.fetchChunk(gctx, dst, start0+n, end0, done, err)
+			return fail(b.fetchChunk(ctx, dst, start0+n, end0, done, err))
 		}
 		return nil
 	})
 	var stop error
 	for _, p := range pieces[1:] {
-		if err := b.r.acquire(gctx); err != nil {
-			stop = err
+		if stop = b.r.acquireUnless(ctx, failed); stop != nil {
 			break
 		}
 		g.Go(func() error {
 			defer b.r.release()
-			return b.fetchChunk(gctx, dst, p[0], p[1]-1, done, nil)
+			return fail(b.fetchChunk(ctx, dst, p[0], p[1]-1, done, nil))
 		})
 	}
 	if err := g.Wait(); err != nil {
@@ -210,5 +219,26 @@ func (r *Ranged) acquire(ctx context.Context) error {
 		return ctx.Err()
 	}
 }
+
+// acquireUnless is acquire that gives up, with errRangeFailed, once failed is closed.
+func (r *Ranged) acquireUnless(ctx context.Context, failed <-chan struct{}) error {
+	select {
+	case <-failed:
+		return errRangeFailed
+	default:
+	}
+	select {
+	case r.sem <- struct{}{}:
+		return nil
+	case <-failed:
+		return errRangeFailed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// errRangeFailed stops the start of further ranges; the error of the failed range is the
+// one reported.
+var errRangeFailed = errors.New("an earlier range failed")
 
 func (r *Ranged) release() { <-r.sem }
