@@ -2,6 +2,7 @@ package layout
 
 import (
 	"context"
+	"fmt"
 	"hash"
 	"io"
 	"os"
@@ -11,12 +12,22 @@ import (
 
 // copyChunk is the read size of blob writes; pipeDepth is how many such buffers one write
 // keeps in flight between its reader, its writer and its hasher; writebackEvery is how often
-// the kernel is asked to start writing the file out, so the final fsync has little left to do.
+// the kernel is asked to start writing the file out.
 const (
 	copyChunk      = 1 << 20
 	pipeDepth      = 8
 	writebackEvery = 8 << 20
 )
+
+// syncEvery is how many written bytes make the sync-behind stage flush the file (fdatasync)
+// while the write goes on. Starting writeback is not enough for a short final fsync: on a
+// virtual disk the writes land in the host's cache, and the device flush of the final fsync
+// then waits for all of them (measured on a 1 GiB write: 0.45 s of fsync after writeback
+// every 8 MiB, 0.03 s with a flush behind every 64 MiB).
+var syncEvery int64 = 64 << 20
+
+// syncBehind is what the sync-behind stage calls (tests count the calls).
+var syncBehind = datasync
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, copyChunk); return &b }}
 
@@ -30,8 +41,9 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, copyChunk); return &
 // A stall in one stage (the disk throttling writes, the hash losing its core, the client
 // pausing) does not stop the other two until the buffers run out, so a large write costs
 // about the slowest of the three, not their sum. Writeback of written data starts early
-// (Linux: sync_file_range) so a later fsync is short. A source that fits in one buffer is
-// written and hashed in place, with no goroutine.
+// (Linux: sync_file_range), and a fourth goroutine flushes the file every syncEvery bytes
+// while the write goes on, so the caller's final fsync is short (every caller makes one).
+// A source that fits in one buffer is written and hashed in place, with no goroutine.
 func WriteHashed(ctx context.Context, f *os.File, off int64, h hash.Hash, src io.Reader) (int64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
@@ -90,6 +102,11 @@ type pipeline struct {
 	written   int64 // bytes written; read after stages.Wait
 	werr      error // the writer's error; read after stages.Wait
 	stopped   atomic.Bool
+
+	// the sync-behind stage, started by the writer at the first syncEvery bytes
+	syncs   chan struct{} // a flush is due; closed by the writer when it ends
+	synced  chan struct{} // closed when the stage has ended
+	syncErr error         // the first failed flush; read after synced
 }
 
 // piece is m bytes of buffer b, released to free by the last of its users.
@@ -159,7 +176,8 @@ func (p *pipeline) failed() bool { return p.stopped.Load() }
 // writebackEvery bytes; after an error it only releases what it gets.
 func (p *pipeline) write() {
 	defer p.stages.Done()
-	flushed := p.off
+	defer p.endSyncs()
+	flushed, nextSync := p.off, syncEvery
 	for pc := range p.toWrite {
 		if p.werr == nil {
 			w, err := p.f.Write((*pc.b)[:pc.m])
@@ -171,8 +189,47 @@ func (p *pipeline) write() {
 				startWriteback(p.f, flushed, end-flushed)
 				flushed = end
 			}
+			if p.werr == nil && p.written >= nextSync {
+				p.syncSoon()
+				nextSync = p.written + syncEvery
+			}
 		}
 		p.release(pc)
+	}
+}
+
+// syncSoon asks the sync-behind stage for a flush, starting it on first use; a flush asked
+// for while one is already pending is the same flush.
+func (p *pipeline) syncSoon() {
+	if p.syncs == nil {
+		p.syncs, p.synced = make(chan struct{}, 1), make(chan struct{})
+		go p.syncLoop()
+	}
+	select {
+	case p.syncs <- struct{}{}:
+	default:
+	}
+}
+
+// syncLoop is the sync-behind stage. A failed flush is kept: the kernel reports a writeback
+// error once per open file, so the caller's own fsync might not see it again.
+func (p *pipeline) syncLoop() {
+	defer close(p.synced)
+	for range p.syncs {
+		if p.syncErr == nil {
+			if err := syncBehind(p.f); err != nil {
+				p.syncErr = err
+				p.stopped.Store(true)
+			}
+		}
+	}
+}
+
+// endSyncs ends the sync-behind stage, if it started, once its pending flush is done.
+func (p *pipeline) endSyncs() {
+	if p.syncs != nil {
+		close(p.syncs)
+		<-p.synced
 	}
 }
 
@@ -198,6 +255,9 @@ func (p *pipeline) finish(readErr error) (int64, error) {
 	}
 	if p.werr != nil {
 		return p.written, p.werr
+	}
+	if p.syncErr != nil {
+		return p.written, fmt.Errorf("flushing written data: %w", p.syncErr)
 	}
 	return p.written, readErr
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 )
 
@@ -95,5 +96,48 @@ func TestWriteHashedErrors(t *testing.T) {
 	cancel()
 	if _, err := WriteHashed(ctx, mustCreate(t), 0, nil, io.LimitReader(rand.Reader, 3*copyChunk)); !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled: %v", err)
+	}
+}
+
+// A long write flushes the file behind itself every syncEvery bytes, all flushes end
+// before WriteHashed returns, and a failed flush ends the write with its error.
+func TestWriteHashedSyncsBehind(t *testing.T) {
+	oldEvery, oldSync := syncEvery, syncBehind
+	t.Cleanup(func() { syncEvery, syncBehind = oldEvery, oldSync })
+	syncEvery = 2 * copyChunk
+	var calls, running atomic.Int32
+	syncBehind = func(f *os.File) error {
+		running.Add(1)
+		defer running.Add(-1)
+		calls.Add(1)
+		return datasync(f)
+	}
+	data := make([]byte, 10*copyChunk+5)
+	rand.Read(data)
+	f := mustCreate(t)
+	n, err := WriteHashed(t.Context(), f, 0, sha256.New(), bytes.NewReader(data))
+	if err != nil || n != int64(len(data)) {
+		t.Fatalf("wrote %d, %v", n, err)
+	}
+	if c := calls.Load(); c < 1 || c > 5 {
+		t.Fatalf("%d flushes behind a write of %d bytes, want 1 to 5", c, len(data))
+	}
+	if r := running.Load(); r != 0 {
+		t.Fatalf("%d flushes still running after WriteHashed returned", r)
+	}
+	if got, _ := os.ReadFile(f.Name()); !bytes.Equal(got, data) {
+		t.Fatal("file differs")
+	}
+
+	calls.Store(0)
+	if _, err := WriteHashed(t.Context(), mustCreate(t), 0, nil, bytes.NewReader(data[:syncEvery-1])); err != nil || calls.Load() != 0 {
+		t.Fatalf("a write shorter than syncEvery: %v, %d flushes, want none", err, calls.Load())
+	}
+
+	eio := errors.New("input/output error")
+	syncBehind = func(*os.File) error { return eio }
+	_, err = WriteHashed(t.Context(), mustCreate(t), 0, sha256.New(), io.LimitReader(rand.Reader, 4*pipeDepth*copyChunk))
+	if !errors.Is(err, eio) {
+		t.Fatalf("failed flush: %v, want it reported", err)
 	}
 }
