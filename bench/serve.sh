@@ -206,6 +206,18 @@ fresh() {
   fi
 }
 declare -A get_digest
+# drop R DIGEST: remove the blob's file from registry R's root (untimed), so that disk use
+# stays flat however many fresh blobs the runs store; the repository that names it is never
+# read again.
+drop() {
+  local hex=${2#sha256:} f
+  case $1 in
+    dist) f=$work/dist-root/docker/registry/v2/blobs/sha256/${hex:0:2}/$hex/data ;;
+    *) f=$work/$1-root/_blobs/sha256/${hex:0:2}/$hex ;;
+  esac
+  [ -f "$f" ] || { echo "bench/serve: $1 stores $2 elsewhere than $f" >&2; exit 1; }
+  rm -f "$f"
+}
 for i in $(seq "$CURL_RUNS"); do
   dd_limit
   for r in "${uploaders[@]}"; do
@@ -213,7 +225,7 @@ for i in $(seq "$CURL_RUNS"); do
     fresh
     sync; put_mono "$addr" "bench/mono$i" "$cdir/big.bin" "$cur_digest"
     echo "$c_time" >>"$work/$r.mono"
-    [ -n "${get_digest[$r]:-}" ] || get_digest[$r]=$cur_digest
+    if [ -z "${get_digest[$r]:-}" ]; then get_digest[$r]=$cur_digest; else drop "$r" "$cur_digest"; fi
     fresh
     sync; t0=$(bench_now)
     creq "$addr" 202 "/v2/bench/chunk$i/blobs/uploads/" -X POST
@@ -226,6 +238,7 @@ for i in $(seq "$CURL_RUNS"); do
     creq "$addr" 201 "$(with_digest "$c_loc" "$cur_digest")" -X PUT -H 'Content-Length: 0'
     t1=$(bench_now)
     echo "$t1 - $t0" | bc >>"$work/$r.chunk"
+    drop "$r" "$cur_digest"
     echo "$reqs $c_time" | awk '{for (i = 1; i <= NF; i++) s += $i; print s}' >>"$work/$r.chunkreq"
   done
 done
