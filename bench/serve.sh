@@ -325,3 +325,9 @@ printf '  %-31s %10s s %10s s %11s %11s %10s  (target serve/dist <= 1.0)\n' "blo
 printf '  %-31s %7s MiB/s %7s MiB/s %11s %11s %10s  (target serve/dist >= 1.0)\n' "$CONC GETs x $CONC_MIB MiB, parallel" "$st" "$dt" - - "$(ratio "$st" "$dt")"
 printf '  RSS: max VmRSS during the parallel GETs: serve %d MiB, distribution %d MiB; VmHWM since start (all phases): serve %d MiB, distribution %d MiB\n' \
   "$serve_conc_rss" "$dist_conc_rss" "$serve_hwm_end" "$dist_hwm_end"
+# every run's figures, in run order, for a reader who doubts a median
+raw() { tr '\n' ' ' <"$work/$1"; }
+printf '  runs (s): sha256 %s| dd + fsync %s\n' "$(raw lim.sha)" "$(raw lim.dd)"
+for r in "${uploaders[@]}"; do
+  printf '  runs (s): %s monolithic %s| chunked %s\n' "$r" "$(raw $r.mono)" "$(raw $r.chunk)"
+done
