@@ -134,8 +134,10 @@ func (p *NetProxy) pipe(dst, src net.Conn, n *atomic.Int64, every int64) {
 				p.mu.Unlock()
 			}
 			p.wait(send)
+			// counted before the write, so that a peer that has the bytes sees them counted
+			n.Add(int64(send))
 			w, werr := dst.Write(buf[:send])
-			n.Add(int64(w))
+			n.Add(int64(w - send))
 			if cut {
 				p.cuts.Add(1)
 				p.cutAll()
