@@ -93,13 +93,14 @@ func (b *body) WriteRangesTo(ctx context.Context, dst io.WriterAt, missing [][2]
 		return false, nil
 	}
 
-	// Not errgroup.WithContext: a failed range must not cancel the others in flight.
+	// A range that fails for good cancels starting, which only new ranges wait on; those in
+	// flight run on ctx (so not errgroup.WithContext).
+	starting, stopStarting := context.WithCancel(ctx)
+	defer stopStarting()
 	var g errgroup.Group
-	failed := make(chan struct{})
-	var once sync.Once
 	fail := func(err error) error {
 		if err != nil {
-			once.Do(func() { close(failed) })
+			stopStarting()
 		}
 		return err
 	}
@@ -114,7 +115,7 @@ func (b *body) WriteRangesTo(ctx context.Context, dst io.WriterAt, missing [][2]
 	})
 	var stop error
 	for _, p := range pieces[1:] {
-		if stop = b.r.acquireUnless(ctx, failed); stop != nil {
+		if stop = b.r.acquire(starting); stop != nil {
 			break
 		}
 		g.Go(func() error {
@@ -211,7 +212,11 @@ type writeError struct{ error }
 
 func (e writeError) Unwrap() error { return e.error }
 
+// acquire takes a request slot; a ctx that has ended gets none, even with one free.
 func (r *Ranged) acquire(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	select {
 	case r.sem <- struct{}{}:
 		return nil
@@ -219,26 +224,5 @@ func (r *Ranged) acquire(ctx context.Context) error {
 		return ctx.Err()
 	}
 }
-
-// acquireUnless is acquire that gives up, with errRangeFailed, once failed is closed.
-func (r *Ranged) acquireUnless(ctx context.Context, failed <-chan struct{}) error {
-	select {
-	case <-failed:
-		return errRangeFailed
-	default:
-	}
-	select {
-	case r.sem <- struct{}{}:
-		return nil
-	case <-failed:
-		return errRangeFailed
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// errRangeFailed stops the start of further ranges; the error of the failed range is the
-// one reported.
-var errRangeFailed = errors.New("an earlier range failed")
 
 func (r *Ranged) release() { <-r.sem }
