@@ -165,7 +165,7 @@ cat "$work/big.bin" >/dev/null
 # The fastest sha256 at hand: coreutils' sha256sum uses no SHA instructions; openssl does,
 # as Go's crypto/sha256 in the servers does.
 shacmd=(sha256sum)
-command -v openssl >/dev/null && shacmd=(openssl dgst -sha256)
+command -v openssl >/dev/null && shacmd=(openssl dgst -sha256 -r) # -r: "<hex> *<file>", as sha256sum
 for _ in $(seq "$CURL_RUNS"); do
   sync; t0=$(bench_now); "${shacmd[@]}" "$work/big.bin" >/dev/null; t1=$(bench_now)
   echo "$t1 - $t0" | bc >>"$work/lim.sha"
@@ -199,11 +199,7 @@ fresh() {
   local f; for f in "$cdir/big.bin" "${chunks[0]}"; do
     printf '%016d' "$nfresh" | dd of="$f" bs=16 count=1 conv=notrunc status=none
   done
-  if [ "${shacmd[0]}" = openssl ]; then
-    cur_digest=sha256:$(openssl dgst -sha256 -r "$cdir/big.bin" | cut -d' ' -f1)
-  else
-    cur_digest=sha256:$(sha256sum "$cdir/big.bin" | cut -d' ' -f1)
-  fi
+  cur_digest=sha256:$("${shacmd[@]}" "$cdir/big.bin" | cut -d' ' -f1)
 }
 declare -A get_digest
 # drop R DIGEST: remove the blob's file from registry R's root (untimed), so that disk use
