@@ -187,6 +187,37 @@ func TestConcurrentUploadsOfOneBlob(t *testing.T) {
 	}
 }
 
+// A single-request upload of a blob stored already (under another repository) is read and
+// verified but leaves the stored file as it is; wrong bytes are refused and link nothing.
+func TestMonolithicPushOfStoredBlob(t *testing.T) {
+	tr := newTestRegistry(t, Options{})
+	data := []byte("a band stored once")
+	desc := tr.pushBlob("eo/a", data)
+	path := filepath.Join(tr.root, "_blobs/sha256", desc.Digest.Encoded()[:2], desc.Digest.Encoded())
+	before, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	post := "/v2/eo/b/blobs/uploads/?digest=" + desc.Digest.String()
+	expect(t, "wrong bytes", tr.do("POST", post, []byte("a band stored twice")), 400, "DIGEST_INVALID")
+	expect(t, "short body", tr.do("POST", post, data[:5]), 400, "DIGEST_INVALID")
+	expect(t, "HEAD after refusals", tr.do("HEAD", "/v2/eo/b/blobs/"+desc.Digest.String(), nil), 404, "")
+	expect(t, "right bytes", tr.do("POST", post, data), 201, "")
+	if r := tr.do("GET", "/v2/eo/b/blobs/"+desc.Digest.String(), nil); r.status != 200 || !bytes.Equal(r.body, data) {
+		t.Fatalf("GET from the second repository: %d %q", r.status, r.body)
+	}
+	after, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !os.SameFile(before, after) {
+		t.Fatal("the stored blob file was replaced")
+	}
+	if ents, _ := os.ReadDir(filepath.Join(tr.root, "_blobs", ".ingest")); len(ents) != 0 {
+		t.Fatalf("%d temp files left", len(ents))
+	}
+}
+
 // Serve answers over TLS and returns nil once its context is cancelled.
 func TestServeTLSAndShutdown(t *testing.T) {
 	dir := t.TempDir()

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/opencontainers/go-digest"
@@ -435,20 +436,34 @@ func (h *Handler) putMonolithic(w http.ResponseWriter, r *http.Request, rt route
 // writing (an object store writes it straight under its digest), then links it to repo and
 // removes the record of upload session (if not "") in the same transaction.
 //
-// A blob stored already may be old enough for garbage collection to take while its bytes
-// arrive again, after Put found it and before the link is recorded: its lock is held from
-// before Put to the record. A blob stored anew is younger than any grace period, so the
-// lock is taken only for the record.
+// A blob stored already (pushed before to another repository) is only read and verified,
+// not written again: the stored file was verified when it was written, and replacing it
+// would cost a new file, a flush and the old file's removal for the same bytes. Its lock is
+// held from the check to the record, so garbage collection cannot take it in between. A
+// blob stored anew is younger than any grace period, so the lock is taken only for the
+// record.
 func (h *Handler) putDirect(ctx context.Context, repo string, d digest.Digest, size int64, body io.Reader, session string) error {
 	if err := d.Validate(); err != nil {
 		return errf(ErrDigestInvalid, "%q: %v", d, err)
 	}
-	var unlock func()
+	locked := false
 	if _, err := h.st.Blobs.Stat(ctx, d); err == nil {
-		if unlock, err = h.st.Meta.LockBlob(context.WithoutCancel(ctx), d); err != nil {
+		unlock, err := h.st.Meta.LockBlob(context.WithoutCancel(ctx), d)
+		if err != nil {
 			return err
 		}
 		defer unlock()
+		locked = true
+		if info, err := h.st.Blobs.Stat(ctx, d); err == nil {
+			if err := checkBody(d, size, body); err != nil {
+				return err
+			}
+			if testHookStored != nil {
+				testHookStored()
+			}
+			return h.link(ctx, repo, d, info.Size, session)
+		}
+		// removed by a collection before the lock was taken: stored anew, still locked
 	}
 	n, err := h.st.Blobs.Put(ctx, d, size, body)
 	switch {
@@ -462,13 +477,40 @@ func (h *Handler) putDirect(ctx context.Context, repo string, d digest.Digest, s
 	if testHookStored != nil {
 		testHookStored()
 	}
-	if unlock != nil {
-		return h.link(ctx, repo, d, n, session) // held since before Put: the bytes are there
+	if locked {
+		return h.link(ctx, repo, d, n, session)
 	}
 	return h.record(ctx, repo, d, n, session)
 }
 
-// testHookStored runs in putDirect between the blob store's Put and the record of the blob.
+// checkBuf holds the read buffers of checkBody.
+var checkBuf = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
+
+// checkBody reads body to its end and reports whether it is blob d, of size bytes when size
+// is not negative, without storing it.
+func checkBody(d digest.Digest, size int64, body io.Reader) error {
+	src := body
+	if size >= 0 {
+		src = io.LimitReader(body, size+1) // one byte more shows a body that is too long
+	}
+	h := d.Algorithm().Hash()
+	buf := checkBuf.Get().(*[]byte)
+	defer checkBuf.Put(buf)
+	n, err := io.CopyBuffer(h, src, *buf)
+	if err != nil {
+		return fmt.Errorf("put %s: %w", d, err)
+	}
+	if size >= 0 && n != size {
+		return errf(ErrSizeInvalid, "put %s: %d bytes, expected %d", d, n, size)
+	}
+	if got := digest.NewDigest(d.Algorithm(), h); got != d {
+		return errf(ErrDigestInvalid, "put %s: content is %s", d, got)
+	}
+	return nil
+}
+
+// testHookStored runs in putDirect between the blob store's Put (or the check of a blob
+// stored already) and the record of the blob.
 var testHookStored func()
 
 // record links blob d, which the blob store holds, to repo (and removes the record of upload
