@@ -6,11 +6,15 @@
 //	ROOT/
 //	├── sha256/<first 2 hex>/<hex>   complete, verified blobs (also sha384/, sha512/)
 //	├── .uploads/<id>                upload sessions' bytes; id is 32 lowercase hex digits
-//	└── .ingest/tmp-*                Put in progress (temp files, removed or renamed)
+//	└── .ingest/tmp-*                Put in progress (temp files, removed or renamed), where
+//	                                 the file system has no unnamed files (O_TMPFILE)
 //
-// A name under <alg>/ only ever appears by rename(2) of a file that is complete and fsynced,
-// followed by an fsync of the folder: Put renames a temp file it has verified while writing,
-// Commit renames the session file (the caller has verified its bytes). A session file is
+// A name under <alg>/ only ever appears by link(2) or rename(2) of a file that is complete
+// and fsynced, followed by an fsync of the folder: Put links its unnamed file (or renames its
+// temp file) once it has verified the bytes while writing them, Commit renames the session
+// file (the caller has verified its bytes). An unnamed file is freed by the kernel if the Put
+// ends without linking it, crash included, and its fsync syncs no folder it would be named
+// in; Open finds out whether the file system has them. A session file is
 // never hard-linked to a blob, so no client can write to a blob's inode through its session;
 // Append and Commit hold flock(2) on the session file and Append refuses a file that is no
 // longer the session's, so a late Append cannot write into a committed blob.
@@ -50,7 +54,10 @@ var algorithms = []digest.Algorithm{digest.SHA256, digest.SHA384, digest.SHA512}
 
 // Store is a blobstore.Store in a folder. Methods are safe for concurrent use, also by
 // several processes sharing the folder.
-type Store struct{ root string }
+type Store struct {
+	root    string
+	unnamed bool // Put writes unnamed files (openUnnamed) rather than temp files
+}
 
 var _ blobstore.Store = (*Store)(nil)
 
@@ -61,7 +68,23 @@ func Open(root string) (*Store, error) {
 			return nil, fmt.Errorf("open blob store: %w", err)
 		}
 	}
-	return &Store{root: root}, nil
+	return &Store{root: root, unnamed: canLinkUnnamed(filepath.Join(root, ingestDir))}, nil
+}
+
+// canLinkUnnamed reports whether an unnamed file can be made in dir and then named there.
+func canLinkUnnamed(dir string) bool {
+	f, err := openUnnamed(dir)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	var b [12]byte
+	rand.Read(b[:])
+	name := filepath.Join(dir, tempPrefix+"probe-"+hex.EncodeToString(b[:]))
+	if err := linkUnnamed(f, name); err != nil {
+		return false
+	}
+	return os.Remove(name) == nil
 }
 
 // Root is the store's folder.
@@ -107,17 +130,18 @@ func (s *Store) Open(ctx context.Context, d digest.Digest) (io.ReadSeekCloser, b
 	return f, blobstore.Info{Digest: d, Size: fi.Size(), ModTime: fi.ModTime()}, nil
 }
 
-// Put stores r as blob d: written to a temp file in .ingest while hashed, checked, fsynced,
-// then renamed to its final path. The bytes are always read and verified, even if d exists,
-// so a client cannot claim a blob it does not have. An existing blob is replaced by the new
-// (equally verified) file: the rename is atomic, readers holding the old file keep reading
-// it, and the new modification time tells a collector the blob was just written again.
+// Put stores r as blob d: written to an unnamed file (or a temp file) in .ingest while
+// hashed, checked, fsynced, then linked (or renamed) to its final path. The bytes are always
+// read and verified, even if d exists, so a client cannot claim a blob it does not have. An
+// existing blob is kept when the new file is unnamed (the link finds the name taken; the
+// bytes are the same) and replaced by a temp file: that rename is atomic, and readers
+// holding the old file keep reading it.
 func (s *Store) Put(ctx context.Context, d digest.Digest, size int64, r io.Reader) (int64, error) {
 	dst, err := s.Path(d)
 	if err != nil {
 		return 0, err
 	}
-	f, err := s.tempFile()
+	f, named, err := s.newFile()
 	if err != nil {
 		return 0, err
 	}
@@ -125,7 +149,9 @@ func (s *Store) Put(ctx context.Context, d digest.Digest, size int64, r io.Reade
 	defer func() {
 		if !committed {
 			f.Close()
-			os.Remove(f.Name())
+			if named {
+				os.Remove(f.Name())
+			}
 		}
 	}()
 	src := r
@@ -146,6 +172,9 @@ func (s *Store) Put(ctx context.Context, d digest.Digest, size int64, r io.Reade
 	if err := f.Sync(); err != nil {
 		return n, fmt.Errorf("put %s: %w", d, err)
 	}
+	if !named {
+		return n, s.link(f, d, dst, &committed)
+	}
 	if err := f.Close(); err != nil {
 		return n, fmt.Errorf("put %s: %w", d, err)
 	}
@@ -154,6 +183,24 @@ func (s *Store) Put(ctx context.Context, d digest.Digest, size int64, r io.Reade
 	}
 	committed = true
 	return n, nil
+}
+
+// link names f, a complete and fsynced unnamed file of blob d, dst, keeping a blob stored
+// there already, and makes the name durable. It closes f once f is named (committed).
+func (s *Store) link(f *os.File, d digest.Digest, dst string, committed *bool) error {
+	if err := s.blobDir(dst); err != nil {
+		return fmt.Errorf("put %s: %w", d, err)
+	}
+	if err := linkUnnamed(f, dst); err != nil && !errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("put %s: %w", d, err)
+	}
+	*committed = true
+	f.Close() // named, or the same bytes are: the unnamed file has done its work
+	// also when the name was there: a concurrent Put may not have synced it yet
+	if err := fsutil.SyncDir(filepath.Dir(dst)); err != nil {
+		return fmt.Errorf("put %s: %w", d, err)
+	}
+	return nil
 }
 
 // place renames src, a complete and fsynced file, to dst, creating dst's folders, and makes
@@ -258,6 +305,18 @@ func eachEntry(ctx context.Context, dir string, fn func(fs.DirEntry) error) erro
 			return err
 		}
 	}
+}
+
+// newFile opens the file a Put writes: unnamed where the file system has them, else a temp
+// file (named reports which).
+func (s *Store) newFile() (f *os.File, named bool, err error) {
+	if s.unnamed {
+		if f, err := openUnnamed(filepath.Join(s.root, ingestDir)); err == nil {
+			return f, false, nil
+		}
+	}
+	f, err = s.tempFile()
+	return f, true, err
 }
 
 // tempFile creates a new, uniquely named file in .ingest.

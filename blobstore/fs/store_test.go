@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -81,6 +83,52 @@ func TestPutPath(t *testing.T) {
 	defer r.Close()
 	if _, ok := r.(*os.File); !ok {
 		t.Fatalf("Open returned %T, want *os.File", r)
+	}
+}
+
+// Put writes an unnamed file on Linux (O_TMPFILE) and a temp file where it cannot: either
+// way only the blob's name is left, a failed Put leaves nothing, and a second Put of a
+// stored blob keeps the stored file (unnamed) or replaces it (temp file) with the same bytes.
+func TestPutFiles(t *testing.T) {
+	for _, unnamed := range []bool{true, false} {
+		t.Run(fmt.Sprintf("unnamed=%v", unnamed), func(t *testing.T) {
+			s := open(t)
+			if unnamed && !s.unnamed {
+				if runtime.GOOS == "linux" {
+					t.Fatal("Open found no unnamed files on Linux")
+				}
+				t.Skip("no unnamed files on " + runtime.GOOS)
+			}
+			s.unnamed = unnamed
+			b := blobstoretest.Data(3000, 3)
+			d := blobstoretest.Put(t, s, b)
+			want := filepath.Join("sha256", d.Encoded()[:2], d.Encoded())
+			if got := files(t, s); len(got) != 1 || got[0] != want {
+				t.Fatalf("files = %v, want [%s]", got, want)
+			}
+			before, err := os.Stat(filepath.Join(s.root, want))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Put(t.Context(), d, int64(len(b)), bytes.NewReader(b)); err != nil {
+				t.Fatal(err)
+			}
+			after, err := os.Stat(filepath.Join(s.root, want))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if os.SameFile(before, after) != unnamed {
+				t.Errorf("second Put kept the stored file: %v, want %v", os.SameFile(before, after), unnamed)
+			}
+			blobstoretest.CheckBlob(t, s, d, b)
+			other := blobstoretest.Data(3000, 4)
+			if _, err := s.Put(t.Context(), digest.FromBytes(other), -1, blobstoretest.FailAfter(other, 1000)); err == nil {
+				t.Fatal("Put from a failing reader succeeded")
+			}
+			if got := files(t, s); len(got) != 1 {
+				t.Fatalf("after a failed Put: files = %v", got)
+			}
+		})
 	}
 }
 
