@@ -63,7 +63,10 @@ type Store interface {
 	// Walk calls fn for every stored blob, in no particular order.
 	Walk(ctx context.Context, fn func(Info) error) error
 
-	// StartUpload begins session id (hex, chosen by the caller) and returns its state.
+	// StartUpload begins session id (hex, chosen by the caller) and returns its state. A
+	// store may keep nothing for a session until its first Append (at offset 0), so that
+	// a session completed without one (its whole blob sent in the final request) costs it
+	// nothing.
 	StartUpload(ctx context.Context, id string) (state []byte, err error)
 	// Append writes r at offset (the session's acknowledged size; anything the session
 	// holds beyond offset, from a write that was not acknowledged, is discarded first) and
@@ -81,7 +84,7 @@ type Store interface {
 	// Abort removes session id's bytes; missing is not an error.
 	Abort(ctx context.Context, id string, state []byte) error
 	// WalkUploads calls fn for every session's bytes (to remove those no session record
-	// names any more).
+	// names any more); a session never appended to may be missing.
 	WalkUploads(ctx context.Context, fn func(UploadInfo) error) error
 }
 

@@ -132,6 +132,40 @@ func TestPutFiles(t *testing.T) {
 	}
 }
 
+// A session's file appears with its first Append (at offset 0), not with StartUpload, so a
+// session completed by one whole-blob request never has one; a later offset still needs the
+// bytes before it.
+func TestSessionFileAtFirstAppend(t *testing.T) {
+	s := open(t)
+	ctx := t.Context()
+	uploads := filepath.Join(s.root, uploadsDir)
+	id, state := blobstoretest.Start(t, s)
+	if ents, _ := os.ReadDir(uploads); len(ents) != 0 {
+		t.Fatalf("StartUpload made %d files", len(ents))
+	}
+	if _, _, err := s.Append(ctx, id, state, 5, bytes.NewReader([]byte("x")), nil); !errors.Is(err, blobstore.ErrUploadGone) {
+		t.Fatalf("Append at 5 of a session never written = %v, want ErrUploadGone", err)
+	}
+	if n, _, err := s.Append(ctx, id, state, 0, bytes.NewReader([]byte("abc")), nil); err != nil || n != 3 {
+		t.Fatalf("first Append = %d, %v", n, err)
+	}
+	blobstoretest.CheckUploads(t, s, map[string]int64{id: 3})
+	if _, err := s.StartUpload(ctx, id); !errors.Is(err, fs.ErrExist) {
+		t.Fatalf("StartUpload of a written session = %v, want fs.ErrExist", err)
+	}
+	if _, _, err := s.Append(ctx, id, state, 3, bytes.NewReader([]byte("d")), nil); err != nil {
+		t.Fatal(err)
+	}
+	blobstoretest.CheckUpload(t, s, &blobstoretest.Session{ID: id, State: state, Size: 4}, []byte("abcd"))
+	if err := s.Abort(ctx, id, state); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Append(ctx, id, state, 4, bytes.NewReader([]byte("e")), nil); !errors.Is(err, blobstore.ErrUploadGone) {
+		t.Fatalf("Append after Abort = %v, want ErrUploadGone", err)
+	}
+	blobstoretest.CheckUploads(t, s, nil)
+}
+
 func TestCommitTruncatesLonger(t *testing.T) {
 	s := open(t)
 	b := blobstoretest.Data(10, 2)

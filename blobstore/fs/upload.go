@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/eopack/eopack/blobstore"
@@ -55,26 +56,26 @@ func gone(id, why string) error {
 	return fmt.Errorf("upload %s: %s: %w", id, why, blobstore.ErrUploadGone)
 }
 
-// StartUpload creates session id's empty file (and makes its name durable). The state is nil.
-// A session that already exists is an error wrapping fs.ErrExist.
+// StartUpload checks session id's name; the state is nil. The session's file is created by
+// its first Append (at offset 0), so a session whose whole blob comes in its final request
+// (POST, then PUT: how ORAS and most clients upload) never has one: no file to create, make
+// durable and remove again. A session whose file exists already is an error wrapping
+// fs.ErrExist.
 func (s *Store) StartUpload(ctx context.Context, id string) ([]byte, error) {
 	p, err := s.sessionPath(id)
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("start upload %s: %w", id, err)
+	if _, err := os.Lstat(p); err == nil {
+		return nil, fmt.Errorf("start upload %s: %w", id, fs.ErrExist)
 	}
-	if err := f.Close(); err != nil {
-		return nil, err
-	}
-	return nil, fsutil.SyncDir(filepath.Dir(p))
+	return nil, nil
 }
 
 // Append writes r at offset of session id, first cutting off anything beyond offset, and
-// fsyncs, so acknowledged bytes survive a crash. A session file shorter than offset lost
-// acknowledged data: that wraps blobstore.ErrUploadGone. On an error the file is cut back to
+// fsyncs, so acknowledged bytes survive a crash. At offset 0 it creates the session's file
+// if there is none (and makes its name durable). A session file missing or shorter than a
+// later offset lost acknowledged data: that wraps blobstore.ErrUploadGone. On an error the file is cut back to
 // offset; hash has then seen bytes the session no longer holds.
 func (s *Store) Append(ctx context.Context, id string, state []byte, offset int64, r io.Reader, hash io.Writer) (int64, []byte, error) {
 	return s.appendAt(ctx, id, state, offset, r, hash, true)
@@ -113,7 +114,7 @@ func (s *Store) appendAt(ctx context.Context, id string, state []byte, offset in
 	if offset < 0 {
 		return 0, state, fmt.Errorf("upload %s: negative offset %d", id, offset)
 	}
-	f, err := s.lockSession(id)
+	f, err := s.lockSession(id, offset == 0)
 	if err != nil {
 		return 0, state, err
 	}
@@ -168,7 +169,7 @@ func (s *Store) ReadUpload(ctx context.Context, id string, state []byte, size in
 
 // Commit renames session id's file, cut to size and fsynced, to blob d's path. Nothing is
 // copied and no link is made. A missing session whose blob d exists is a retried completion
-// and succeeds.
+// and succeeds; one of size 0 was never written and stores the empty blob d.
 func (s *Store) Commit(ctx context.Context, id string, state []byte, d digest.Digest, size int64) error {
 	if _, err := s.sessionPath(id); err != nil {
 		return fmt.Errorf("%w: %w", err, blobstore.ErrUploadGone)
@@ -180,10 +181,15 @@ func (s *Store) Commit(ctx context.Context, id string, state []byte, d digest.Di
 	if size < 0 {
 		return fmt.Errorf("upload %s: negative size %d", id, size)
 	}
-	f, err := s.lockSession(id)
+	f, err := s.lockSession(id, false)
 	if errors.Is(err, blobstore.ErrUploadGone) {
 		if _, serr := os.Stat(dst); serr == nil {
 			return nil
+		}
+		if size == 0 {
+			// never written (its file comes with the first Append): the blob is empty
+			_, err := s.Put(ctx, d, 0, strings.NewReader(""))
+			return err
 		}
 	}
 	if err != nil {
@@ -242,15 +248,19 @@ func (s *Store) WalkUploads(ctx context.Context, fn func(blobstore.UploadInfo) e
 	})
 }
 
-// lockSession opens session id's file for writing and takes its flock without waiting (a
-// running Append or Commit: ErrBusy). It then checks that the path still names the file it
-// opened: a Commit or Abort in between wraps blobstore.ErrUploadGone.
-func (s *Store) lockSession(id string) (*os.File, error) {
+// lockSession opens session id's file for writing (with create, making it first if there
+// is none, and its name durable) and takes its flock without waiting (a running Append or
+// Commit: ErrBusy). It then checks that the path still names the file it opened: a Commit
+// or Abort in between wraps blobstore.ErrUploadGone.
+func (s *Store) lockSession(id string, create bool) (*os.File, error) {
 	p, err := s.sessionPath(id)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", err, blobstore.ErrUploadGone)
 	}
 	f, err := os.OpenFile(p, os.O_RDWR, 0)
+	if create && errors.Is(err, fs.ErrNotExist) {
+		f, err = s.createSession(p)
+	}
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, gone(id, "no session file")
 	}
@@ -272,6 +282,23 @@ func (s *Store) lockSession(id string) (*os.File, error) {
 	if now, err := os.Stat(p); err != nil || !os.SameFile(opened, now) {
 		f.Close()
 		return nil, gone(id, "committed or aborted meanwhile")
+	}
+	return f, nil
+}
+
+// createSession creates the session file at p and makes its name durable; a file another
+// Append created meanwhile is opened instead.
+func (s *Store) createSession(p string) (*os.File, error) {
+	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+	if errors.Is(err, fs.ErrExist) {
+		return os.OpenFile(p, os.O_RDWR, 0)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := fsutil.SyncDir(filepath.Dir(p)); err != nil {
+		f.Close()
+		return nil, err
 	}
 	return f, nil
 }
