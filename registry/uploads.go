@@ -446,7 +446,8 @@ func (h *Handler) putDirect(ctx context.Context, repo string, d digest.Digest, s
 	if err := d.Validate(); err != nil {
 		return errf(ErrDigestInvalid, "%q: %v", d, err)
 	}
-	locked := false
+	locked, stored := false, false
+	var n int64
 	if _, err := h.st.Blobs.Stat(ctx, d); err == nil {
 		unlock, err := h.st.Meta.LockBlob(context.WithoutCancel(ctx), d)
 		if err != nil {
@@ -454,18 +455,18 @@ func (h *Handler) putDirect(ctx context.Context, repo string, d digest.Digest, s
 		}
 		defer unlock()
 		locked = true
+		// again under the lock: a collection may have removed it before (then it is stored
+		// anew, still locked)
 		if info, err := h.st.Blobs.Stat(ctx, d); err == nil {
-			if err := checkBody(d, size, body); err != nil {
-				return err
-			}
-			if testHookStored != nil {
-				testHookStored()
-			}
-			return h.link(ctx, repo, d, info.Size, session)
+			stored, n = true, info.Size
 		}
-		// removed by a collection before the lock was taken: stored anew, still locked
 	}
-	n, err := h.st.Blobs.Put(ctx, d, size, body)
+	var err error
+	if stored {
+		err = checkBody(d, size, body)
+	} else {
+		n, err = h.st.Blobs.Put(ctx, d, size, body)
+	}
 	switch {
 	case errors.Is(err, blobstore.ErrDigestMismatch):
 		return errf(ErrDigestInvalid, "%v", err)
@@ -487,7 +488,8 @@ func (h *Handler) putDirect(ctx context.Context, repo string, d digest.Digest, s
 var checkBuf = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
 
 // checkBody reads body to its end and reports whether it is blob d, of size bytes when size
-// is not negative, without storing it.
+// is not negative, without storing it; a mismatch wraps the blob store's errors for one, as
+// a Put's would.
 func checkBody(d digest.Digest, size int64, body io.Reader) error {
 	src := body
 	if size >= 0 {
@@ -501,10 +503,10 @@ func checkBody(d digest.Digest, size int64, body io.Reader) error {
 		return fmt.Errorf("put %s: %w", d, err)
 	}
 	if size >= 0 && n != size {
-		return errf(ErrSizeInvalid, "put %s: %d bytes, expected %d", d, n, size)
+		return fmt.Errorf("put %s: %d bytes, expected %d: %w", d, n, size, blobstore.ErrSizeMismatch)
 	}
 	if got := digest.NewDigest(d.Algorithm(), h); got != d {
-		return errf(ErrDigestInvalid, "put %s: content is %s", d, got)
+		return fmt.Errorf("put %s: content is %s: %w", d, got, blobstore.ErrDigestMismatch)
 	}
 	return nil
 }
