@@ -78,9 +78,7 @@ func canLinkUnnamed(dir string) bool {
 		return false
 	}
 	defer f.Close()
-	var b [12]byte
-	rand.Read(b[:])
-	name := filepath.Join(dir, tempPrefix+"probe-"+hex.EncodeToString(b[:]))
+	name := filepath.Join(dir, tempName())
 	if err := linkUnnamed(f, name); err != nil {
 		return false
 	}
@@ -173,7 +171,8 @@ func (s *Store) Put(ctx context.Context, d digest.Digest, size int64, r io.Reade
 		return n, fmt.Errorf("put %s: %w", d, err)
 	}
 	if !named {
-		return n, s.link(f, d, dst, &committed)
+		committed = true // link closes f
+		return n, s.link(f, d, dst)
 	}
 	if err := f.Close(); err != nil {
 		return n, fmt.Errorf("put %s: %w", d, err)
@@ -186,16 +185,15 @@ func (s *Store) Put(ctx context.Context, d digest.Digest, size int64, r io.Reade
 }
 
 // link names f, a complete and fsynced unnamed file of blob d, dst, keeping a blob stored
-// there already, and makes the name durable. It closes f once f is named (committed).
-func (s *Store) link(f *os.File, d digest.Digest, dst string, committed *bool) error {
+// there already, and makes the name durable. It closes f, which frees it if not named.
+func (s *Store) link(f *os.File, d digest.Digest, dst string) error {
+	defer f.Close()
 	if err := s.blobDir(dst); err != nil {
 		return fmt.Errorf("put %s: %w", d, err)
 	}
 	if err := linkUnnamed(f, dst); err != nil && !errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("put %s: %w", d, err)
 	}
-	*committed = true
-	f.Close() // named, or the same bytes are: the unnamed file has done its work
 	// also when the name was there: a concurrent Put may not have synced it yet
 	if err := fsutil.SyncDir(filepath.Dir(dst)); err != nil {
 		return fmt.Errorf("put %s: %w", d, err)
@@ -321,10 +319,15 @@ func (s *Store) newFile() (f *os.File, named bool, err error) {
 
 // tempFile creates a new, uniquely named file in .ingest.
 func (s *Store) tempFile() (*os.File, error) {
+	name := filepath.Join(s.root, ingestDir, tempName())
+	return os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+}
+
+// tempName is a new random name for a file in .ingest, which SweepTemp knows.
+func tempName() string {
 	var b [12]byte
 	rand.Read(b[:])
-	name := filepath.Join(s.root, ingestDir, tempPrefix+hex.EncodeToString(b[:]))
-	return os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+	return tempPrefix + hex.EncodeToString(b[:])
 }
 
 // notFound wraps blobstore.ErrNotFound for a missing file, and returns other errors as they are.

@@ -75,8 +75,8 @@ func (s *Store) StartUpload(ctx context.Context, id string) ([]byte, error) {
 // Append writes r at offset of session id, first cutting off anything beyond offset, and
 // fsyncs, so acknowledged bytes survive a crash. At offset 0 it creates the session's file
 // if there is none (and makes its name durable). A session file missing or shorter than a
-// later offset lost acknowledged data: that wraps blobstore.ErrUploadGone. On an error the file is cut back to
-// offset; hash has then seen bytes the session no longer holds.
+// later offset lost acknowledged data: that wraps blobstore.ErrUploadGone. On an error the
+// file is cut back to offset; hash has then seen bytes the session no longer holds.
 func (s *Store) Append(ctx context.Context, id string, state []byte, offset int64, r io.Reader, hash io.Writer) (int64, []byte, error) {
 	return s.appendAt(ctx, id, state, offset, r, hash, true)
 }
