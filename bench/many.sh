@@ -12,9 +12,14 @@
 # (into an empty folder, compared with the input). Prints a markdown table of the medians
 # with the ratio eopack/oras and each tool's peak RSS (GNU time).
 #
+# Each round-trip time of BENCH_RTTS (milliseconds, default "0 10") is a network of its own:
+# 0 is loopback, and any other puts bench/netdelay in front of both registries, adding that
+# round trip to every connection (10 ms: a registry in another city).
+#
 # Targets: small push and pull ≤ 0.33× ORAS on both registries; big push and pull ≤ 1.1× the
 # bytes' own limit = max(sha256sum of the files, a loopback TCP copy of them), both measured
-# in this run; eopack's peak RSS ≤ 64 MiB. BENCH_SETS="small" runs one set only.
+# in this run (loopback only); eopack's peak RSS ≤ 64 MiB. The table marks each row's target
+# met (✓) or not (✗). BENCH_SETS="small" runs one set only.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,6 +28,7 @@ RUNS=${BENCH_RUNS:-3}
 SMALL_N=${BENCH_SMALL_N:-1000}
 BIG_N=${BENCH_BIG_N:-2433}
 SETS=${BENCH_SETS:-small big}
+RTTS=${BENCH_RTTS:-0 10}
 PEERS=${EOPACK_PEERS:-$HOME/.cache/eopack/peers}/bin
 export PATH=$PEERS:$PATH
 bench_need many oras registry curl python3 sha256sum
@@ -33,7 +39,7 @@ fi
 bench_init many
 WORK=$BENCH_WORK
 echo "bench/many: building eopack…"
-(cd "$ROOT" && go build -o "$WORK/eopack" ./cmd/eopack)
+(cd "$ROOT" && go build -o "$WORK/eopack" ./cmd/eopack && go build -o "$WORK/netdelay" ./bench/netdelay)
 EOPACK=$WORK/eopack
 
 # the client's files on tmpfs, so neither tool's numbers include the disk's writeback
@@ -48,6 +54,21 @@ dist_addr=127.0.0.1:$(bench_freeport)
 bench_distribution_config "$WORK/dist-root" "$dist_addr" >"$WORK/dist.yml"
 bench_bg "$WORK/dist.log" registry serve "$WORK/dist.yml"
 bench_waitready "$serve_addr"; bench_waitready "$dist_addr"
+
+# addr[REGISTRY-RTT]: where the tools reach a registry over a network of that round trip
+declare -A addr
+for rtt in $RTTS; do
+  for r in dist serve; do
+    a=$dist_addr; [ $r = serve ] && a=$serve_addr
+    if [ "$rtt" != 0 ]; then
+      p=127.0.0.1:$(bench_freeport)
+      bench_bg "$WORK/netdelay-$r-$rtt.log" "$WORK/netdelay" -listen "$p" -target "$a" -rtt "${rtt}ms"
+      a=$p
+    fi
+    addr[$r-$rtt]=$a
+  done
+done
+for a in "${addr[@]}"; do bench_waitready "$a"; done
 
 # gen SET N KIB: N random files of KIB KiB under $CDIR/SET/d/ (one read of /dev/urandom)
 gen() {
@@ -107,25 +128,27 @@ EOF
 for s in $SETS; do
   read -r h c l < <(limit "$s")
   echo "$h $c $l" >"$WORK/limit-$s.txt"
-  for i in $(seq "$RUNS"); do
-    for r in dist serve; do
-      addr=$dist_addr; [ $r = serve ] && addr=$serve_addr
-      echo "bench/many: $s run $i/$RUNS on $r"
-      cd "$CDIR/$s"
-      for tool in eopack oras; do
-        renew "$s" "$i $r $tool" # every file new to both registries: a new product
-        ref=$addr/many/$s-$tool-$i
-        if [ $tool = eopack ]; then push=("$EOPACK" push); pull=("$EOPACK" pull)
-        else push=(oras push --plain-http --no-tty); pull=(oras pull --plain-http --no-tty); fi
-        measure "$r-$s-$tool-push"   "${push[@]}" "$ref:v1" d/*
-        measure "$r-$s-$tool-stored" "${push[@]}" "$ref-again:v1" d/*
-        measure "$r-$s-$tool-repush" "${push[@]}" "$ref:v1" d/*
-        rm -rf "$CDIR/out"; mkdir "$CDIR/out"
-        measure "$r-$s-$tool-pull"   "${pull[@]}" "$ref:v1" -o "$CDIR/out"
-        diff -r "$CDIR/out/d" d >/dev/null || { echo "bench/many: $tool pulled different files from $r" >&2; exit 1; }
+  for rtt in $RTTS; do
+    for i in $(seq "$RUNS"); do
+      for r in dist serve; do
+        echo "bench/many: $s, round trip $rtt ms, run $i/$RUNS on $r"
+        cd "$CDIR/$s"
+        for tool in eopack oras; do
+          renew "$s" "$i $r $rtt $tool" # every file new to both registries: a new product
+          ref=${addr[$r-$rtt]}/many/$s-$rtt-$tool-$i
+          if [ $tool = eopack ]; then push=("$EOPACK" push); pull=("$EOPACK" pull)
+          else push=(oras push --plain-http --no-tty); pull=(oras pull --plain-http --no-tty); fi
+          m=$r-$s-$rtt-$tool
+          measure "$m-push"   "${push[@]}" "$ref:v1" d/*
+          measure "$m-stored" "${push[@]}" "$ref-again:v1" d/*
+          measure "$m-repush" "${push[@]}" "$ref:v1" d/*
+          rm -rf "$CDIR/out"; mkdir "$CDIR/out"
+          measure "$m-pull"   "${pull[@]}" "$ref:v1" -o "$CDIR/out"
+          diff -r "$CDIR/out/d" d >/dev/null || { echo "bench/many: $tool pulled different files from $r" >&2; exit 1; }
+        done
+        rm -rf "$CDIR/out"
+        cd "$WORK"
       done
-      rm -rf "$CDIR/out"
-      cd "$WORK"
     done
   done
 done
@@ -134,26 +157,32 @@ col() { awk -v c="$2" '{print $c}' "$WORK/$1.txt"; }
 med() { col "$1" 1 | bench_median; }
 peak() { echo $(( $(col "$1" 2 | sort -n | tail -1) / 1024 )); }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) b = 0.001; printf "%.2f", a / b }'; }
+# verdict RATIO MAX OF : "≤ MAX× OF ✓" when RATIO ≤ MAX, else the same with ✗
+verdict() { awk -v r="$1" -v m="$2" -v of="$3" 'BEGIN { printf "≤ %s× %s %s", m, of, (r <= m ? "✓" : "✗") }'; }
 status=0
 echo
-echo "| registry | set | op | eopack s | oras s | eopack/oras | limit s | eopack/limit | eopack RSS MiB | oras RSS MiB |"
-echo "|---|---|---|---|---|---|---|---|---|---|"
+echo "| registry | set | rtt ms | op | eopack s | oras s | eopack/oras | limit s | eopack/limit | target | eopack RSS MiB | oras RSS MiB |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 for r in dist serve; do
   for s in $SETS; do
     read -r _ _ l <"$WORK/limit-$s.txt"
-    for op in push stored repush pull; do
-      e=$(med "$r-$s-eopack-$op"); o=$(med "$r-$s-oras-$op")
-      eo=$(ratio "$e" "$o"); el=$(ratio "$e" "$l")
-      er=$(peak "$r-$s-eopack-$op"); orr=$(peak "$r-$s-oras-$op")
-      lim=$l; [ "$s" = small ] && { lim=–; el=–; }
-      echo "| $r | $s | $op | $e | $o | $eo | $lim | $el | $er | $orr |"
-      (( er > 64 )) && status=1
-      if [ "$s" = small ] && { [ "$op" = push ] || [ "$op" = pull ]; }; then
-        awk -v r="$eo" 'BEGIN { exit !(r > 0.33) }' && status=1
-      fi
-      if [ "$s" = big ] && { [ "$op" = push ] || [ "$op" = pull ]; }; then
-        awk -v r="$el" 'BEGIN { exit !(r > 1.1) }' && status=1
-      fi
+    for rtt in $RTTS; do
+      for op in push stored repush pull; do
+        m=$r-$s-$rtt
+        e=$(med "$m-eopack-$op"); o=$(med "$m-oras-$op")
+        eo=$(ratio "$e" "$o"); el=$(ratio "$e" "$l")
+        er=$(peak "$m-eopack-$op"); orr=$(peak "$m-oras-$op")
+        lim=$l; { [ "$s" = small ] || [ "$rtt" != 0 ]; } && { lim=–; el=–; }
+        # target: small push and pull against ORAS; big ones against the loopback limit
+        tgt=–
+        if [ "$op" = push ] || [ "$op" = pull ]; then
+          if [ "$s" = small ]; then tgt=$(verdict "$eo" 0.33 "ORAS")
+          elif [ "$rtt" = 0 ]; then tgt=$(verdict "$el" 1.1 "limit"); fi
+        fi
+        [[ $tgt == *✗* ]] && status=1
+        (( er > 64 )) && { status=1; er="$er ✗"; }
+        echo "| $r | $s | $rtt | $op | $e | $o | $eo | $lim | $el | $tgt | $er | $orr |"
+      done
     done
   done
 done
