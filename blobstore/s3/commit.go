@@ -37,6 +37,12 @@ func (s *Store) Commit(ctx context.Context, id string, state []byte, d digest.Di
 	if size > st.end {
 		return gone(id, fmt.Sprintf("holds %d of %d bytes", st.end, size))
 	}
+	if st.fresh { // never appended to: the empty blob
+		if _, err := s.Put(ctx, d, 0, bytes.NewReader(nil)); err != nil {
+			return fmt.Errorf("commit %s: %w", d, err)
+		}
+		return nil
+	}
 	src, etag, err := s.complete(ctx, id, st)
 	if err == nil {
 		err = s.copy(ctx, id, src, etag, st.end, dst, size)
@@ -167,10 +173,15 @@ func (s *Store) Abort(ctx context.Context, id string, state []byte) error {
 	}
 	var uploadID string
 	if st, err := decodeState(state); err == nil {
+		if st.fresh {
+			// Nothing was appended: no object. Those of an Append never recorded, if
+			// any, are found by WalkUploads once the session record is gone.
+			return nil
+		}
 		if st.uploadID == "" && st.end == 0 && len(st.parts) == 0 {
-			// Nothing was appended (a blob sent whole went straight to its key): only
-			// the start marker is there. Objects of an Append never recorded, if any,
-			// are found by WalkUploads once the session record is gone.
+			// Only tail-0 is there: from an empty first Append, or the start marker of
+			// a session started when StartUpload still wrote one. Objects of an Append
+			// never recorded, if any, are found by WalkUploads once the record is gone.
 			if err := s.deleteKey(ctx, s.tailKey(id, 0)); err != nil {
 				return fmt.Errorf("abort upload %s: %w", id, err)
 			}

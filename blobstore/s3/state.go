@@ -54,6 +54,7 @@ func putBuf(b *[]byte) {
 // state is an upload session as its encoded state describes it: the bytes [0, end) are the
 // parts, in order, followed by the tail object tail-<end>.
 type state struct {
+	fresh    bool   // started, never appended to: the session has no objects yet
 	uploadID string // "" until the first part
 	parts    []part // part number i+1 is parts[i]
 	end      int64  // the session's size
@@ -74,13 +75,20 @@ func (st *state) partsSize() int64 {
 	return n
 }
 
-const stateVersion = 1
+const (
+	stateVersion = 1
+	stateFresh   = 2 // the whole state of a fresh session
+)
 
 var errState = errors.New("not a state of this store")
 
 // encode is the state in binary: a version byte, then the upload id, end, tail ETag, and
-// the parts (ETag, size). An ETag that is a quoted MD5 (most stores) takes 17 bytes.
+// the parts (ETag, size). An ETag that is a quoted MD5 (most stores) takes 17 bytes. A
+// fresh session's state is the one byte stateFresh.
 func (st *state) encode() []byte {
+	if st.fresh {
+		return []byte{stateFresh}
+	}
 	b := []byte{stateVersion}
 	b = binary.AppendUvarint(b, uint64(len(st.uploadID)))
 	b = append(b, st.uploadID...)
@@ -95,6 +103,9 @@ func (st *state) encode() []byte {
 }
 
 func decodeState(b []byte) (*state, error) {
+	if len(b) == 1 && b[0] == stateFresh {
+		return &state{fresh: true, parts: []part{}}, nil
+	}
 	if len(b) == 0 || b[0] != stateVersion {
 		return nil, errState
 	}

@@ -8,6 +8,7 @@ import (
 
 func TestStateRoundTrip(t *testing.T) {
 	for _, st := range []*state{
+		{fresh: true},
 		{tailETag: `"d41d8cd98f00b204e9800998ecf8427e"`},
 		{end: 17, tailETag: "opaque-etag"},
 		{uploadID: "2~abc", end: 20 << 20, tailETag: `"0123456789abcdef0123456789abcdef"`, parts: []part{
@@ -39,6 +40,7 @@ func TestStateInvalid(t *testing.T) {
 		"version":        append([]byte{9}, good[1:]...),
 		"short":          good[:len(good)-1],
 		"long":           append(good, 0),
+		"fresh, long":    {stateFresh, 0},
 		"parts past end": (&state{uploadID: "u", end: 1, parts: []part{{"x", 2}}}).encode(),
 		"parts, no id":   (&state{end: 5, parts: []part{{"x", 5}}}).encode(),
 	} {

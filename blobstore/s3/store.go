@@ -23,7 +23,9 @@
 //     numbers and the tail key follow from the state, so an Append from an older recorded
 //     state overwrites what a newer, unrecorded Append wrote and never what the state names;
 //     the tail is read only with its ETag and S3 checks the parts' ETags on completion, so
-//     bytes of an unrecorded Append never end up in a blob.
+//     bytes of an unrecorded Append never end up in a blob. A session has no object until its
+//     first Append, so one whose blob comes whole in the final request costs no request of
+//     its own.
 //   - Memory: an Append holds one part buffer, a multipart Put two (8 MiB, larger after every
 //     thousand parts, at most 64 MiB), pooled; a sha256 Put of a known size up to 5 GiB
 //     streams.

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"io/fs"
 	"strconv"
 	"strings"
 	"time"
@@ -27,20 +26,15 @@ func (s *Store) session(id string, state []byte) (*state, error) {
 	return st, nil
 }
 
-// StartUpload writes session id's empty tail, tail-0, which marks the session until its
-// first Append. A session that exists already is an error wrapping fs.ErrExist.
+// StartUpload writes nothing: the session's first Append makes its first object, so a
+// session completed without one (its blob sent whole in the final request) costs no request.
+// A taken id is not looked for: that would cost one, and the registry's ids are random and
+// unique in its metadata.
 func (s *Store) StartUpload(ctx context.Context, id string) ([]byte, error) {
 	if !validID(id) {
 		return nil, fmt.Errorf("upload %q: %w", id, ErrInvalidID)
 	}
-	etag, err := s.putTail(ctx, id, 0, nil, true)
-	if isPrecondition(err) {
-		return nil, fmt.Errorf("start upload %s: %w", id, fs.ErrExist)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("start upload %s: %w", id, err)
-	}
-	return (&state{tailETag: etag}).encode(), nil
+	return (&state{fresh: true}).encode(), nil
 }
 
 // putTail writes the tail of session id that ends at end, and returns its ETag.
@@ -78,9 +72,12 @@ func (s *Store) Append(ctx context.Context, id string, state []byte, offset int6
 	}
 	buf := getBuf(len(cut.parts) + 1)
 	defer func() { putBuf(buf) }()
-	if keep > 0 {
+	switch {
+	case keep > 0:
 		err = s.readTail(ctx, id, st, keep, buf)
-	} else {
+	case st.fresh:
+		// nothing to check: a fresh session has no object yet
+	default:
 		// Nothing to read back: check that the session still exists.
 		_, err = s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &s.bucket,
 			Key: aws.String(s.tailKey(id, st.end)), IfMatch: ifMatch(st.tailETag)})
@@ -109,7 +106,7 @@ func (s *Store) Append(ctx context.Context, id string, state []byte, offset int6
 		putBuf(buf)
 		buf = getBuf(len(cut.parts) + 1)
 	}
-	if n == 0 && offset == st.end {
+	if n == 0 && offset == st.end && !st.fresh {
 		return 0, state, nil
 	}
 	if len(*buf) > 0 && earlyPart(len(*buf), len(cut.parts)+1) {
@@ -124,8 +121,11 @@ func (s *Store) Append(ctx context.Context, id string, state []byte, offset int6
 	}
 	// The caller has recorded state at offset, so older tails, and newer ones of Appends
 	// never recorded, are garbage. Removing them is best effort: Commit and Abort remove
-	// everything under the session's folder.
-	s.dropTails(ctx, id, offset, cut.end)
+	// everything under the session's folder. A fresh session has no older tails; those of
+	// Appends never recorded go with the session.
+	if !st.fresh {
+		s.dropTails(ctx, id, offset, cut.end)
+	}
 	return n, cut.encode(), nil
 }
 
@@ -245,6 +245,9 @@ func (s *Store) ReadUpload(ctx context.Context, id string, state []byte, size in
 	}
 	if size < 0 || size > st.end {
 		return nil, gone(id, fmt.Sprintf("holds %d of %d bytes", st.end, size))
+	}
+	if st.fresh {
+		return io.NopCloser(bytes.NewReader(nil)), nil
 	}
 	key, etag, err := s.complete(ctx, id, st)
 	if err != nil {

@@ -76,8 +76,12 @@ func TestAppendMixedChunks(t *testing.T) {
 		if tail := st.end - st.partsSize(); tail >= minPart || st.end != int64(off) {
 			t.Fatalf("append %d: tail of %d bytes, end %d (want %d)", i, tail, st.end, off)
 		}
-		if got := tails(t, s, u.ID); !slices.Equal(got, []int64{prev, u.Size}) {
-			t.Fatalf("append %d: tails %v, want [%d %d]", i, got, prev, u.Size)
+		want := []int64{prev, u.Size}
+		if i == 0 {
+			want = want[1:] // a fresh session has no tail before its first Append
+		}
+		if got := tails(t, s, u.ID); !slices.Equal(got, want) {
+			t.Fatalf("append %d: tails %v, want %v", i, got, want)
 		}
 	}
 	if st := decode(t, u.State); len(st.parts) < 3 || st.end == st.partsSize() {
@@ -239,4 +243,50 @@ func TestTailReplaced(t *testing.T) {
 		t.Fatalf("Commit = %v, want ErrUploadGone", err)
 	}
 	checkNoObject(t, s, d)
+}
+
+// A session started and never appended to costs no request: not when it starts, not when
+// it is aborted (its blob sent whole went straight to its key), and its empty blob costs
+// only the blob's own Put. Its first Append makes its first object, the one tail.
+func TestFreshSessionCostsNoRequest(t *testing.T) {
+	s := open(t)
+	c := countRequests(s)
+	u := start(t, s)
+	if err := s.Abort(t.Context(), u.ID, u.State); err != nil {
+		t.Fatalf("Abort: %v", err)
+	}
+	if len(c.n) != 0 {
+		t.Fatalf("StartUpload and Abort sent requests %v, want none", c.n)
+	}
+
+	e := start(t, s)
+	if r, err := s.ReadUpload(t.Context(), e.ID, e.State, 0); err != nil {
+		t.Fatalf("ReadUpload of a fresh session: %v", err)
+	} else {
+		r.Close()
+	}
+	if len(c.n) != 0 {
+		t.Fatalf("ReadUpload of a fresh session sent requests %v, want none", c.n)
+	}
+	commit(t, s, e, nil)
+	if c.n["PUT"] != 1 {
+		t.Fatalf("Commit of a fresh session sent %v, want one PUT (the empty blob)", c.n)
+	}
+
+	w := start(t, s)
+	if len(tails(t, s, w.ID)) != 0 {
+		t.Fatal("StartUpload made an object")
+	}
+	w.Append(t, s, []byte("abc"), nil)
+	if got := tails(t, s, w.ID); !slices.Equal(got, []int64{3}) {
+		t.Fatalf("tails %v after the first Append, want [3]", got)
+	}
+	clear(c.n)
+	if err := s.Abort(t.Context(), w.ID, w.State); err != nil {
+		t.Fatalf("Abort: %v", err)
+	}
+	if c.n["DELETE"] == 0 {
+		t.Fatalf("Abort of a written session sent %v, no DELETE", c.n)
+	}
+	checkNoSession(t, s)
 }
