@@ -2,18 +2,9 @@ package registry
 
 import (
 	"bytes"
-	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
-	"math/big"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -218,48 +209,3 @@ func TestMonolithicPushOfStoredBlob(t *testing.T) {
 	}
 }
 
-// Serve answers over TLS and returns nil once its context is cancelled.
-func TestServeTLSAndShutdown(t *testing.T) {
-	dir := t.TempDir()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kb, _ := x509.MarshalECPrivateKey(key)
-	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
-	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600)
-
-	ctx, cancel := context.WithCancel(context.Background())
-	addrc := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- Serve(ctx, Config{Addr: "127.0.0.1:0", Root: filepath.Join(dir, "root"), TLSCert: certFile, TLSKey: keyFile},
-			func(a string) { addrc <- a })
-	}()
-	var addr string
-	select {
-	case addr = <-addrc:
-	case err := <-done:
-		t.Fatal(err)
-	}
-	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
-	res, err := client.Get("https://" + addr + "/v2/")
-	if err != nil || res.StatusCode != 200 || res.TLS == nil {
-		t.Fatalf("GET https /v2/: %v %v", res, err)
-	}
-	res.Body.Close()
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatalf("Serve after cancel: %v", err)
-	}
-	if err := Serve(context.Background(), Config{Addr: "127.0.0.1:0", Root: dir, TLSCert: certFile}, nil); err == nil {
-		t.Fatal("--tls-cert without --tls-key accepted")
-	}
-	if err := Serve(context.Background(), Config{Addr: "127.0.0.1:0", Root: dir, Private: true}, nil); err == nil {
-		t.Fatal("--private without --htpasswd accepted")
-	}
-}

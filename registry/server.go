@@ -41,6 +41,15 @@ const (
 	ShutdownTimeout = 30 * time.Second
 )
 
+// HTTP/2 receive windows (HTTPS only). Go's defaults, 1 MiB per connection and per request,
+// let a client send 1 MiB per round trip whatever the number of uploads it multiplexes: 50
+// MiB/s at 20 ms. These let an upload go as fast as over an HTTP/1.1 connection, whose
+// window the kernel grows to 6 MiB; they bound what a connection's unread bodies may hold.
+const (
+	H2StreamWindow = 8 << 20
+	H2ConnWindow   = 32 << 20
+)
+
 // Serve runs the registry until ctx is cancelled, then shuts down gracefully: it stops
 // accepting connections and lets requests in flight finish (up to ShutdownTimeout). ready, if
 // set, is called with the listening address once the port is open.
@@ -87,6 +96,7 @@ func Serve(ctx context.Context, cfg Config, ready func(addr string)) error {
 		IdleTimeout:       IdleTimeout,
 		ConnState:         guard.track,
 		ErrorLog:          logger,
+		HTTP2:             &http.HTTP2Config{MaxReceiveBufferPerStream: H2StreamWindow, MaxReceiveBufferPerConnection: H2ConnWindow},
 	}
 	bg, stopBg := context.WithCancel(context.Background())
 	defer stopBg()

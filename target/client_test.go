@@ -274,3 +274,47 @@ func readFile(t *testing.T, p string) []byte {
 	}
 	return b
 }
+
+// Over TLS the client speaks HTTP/1.1 even to a registry that offers HTTP/2 (see Client),
+// and reuses its connection.
+func TestClientHTTP1OverTLS(t *testing.T) {
+	var mu sync.Mutex
+	protos := map[string]int{}
+	conns := 0
+	s := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		protos[r.Proto]++
+		mu.Unlock()
+	}))
+	s.EnableHTTP2 = true
+	s.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			mu.Lock()
+			conns++
+			mu.Unlock()
+		}
+	}
+	s.StartTLS()
+	t.Cleanup(s.Close)
+	host := strings.TrimPrefix(s.URL, "https://")
+	o := Options{Insecure: true}
+	o.plainHTTPSet = func() bool { return true }
+	c, err := o.Client(host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, s.URL+"/v2/", nil)
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if protos["HTTP/1.1"] != 3 || conns != 1 {
+		t.Fatalf("requests by protocol %v over %d connections, want 3 over HTTP/1.1 on one", protos, conns)
+	}
+}
