@@ -246,3 +246,32 @@ func TestTeeCopy(t *testing.T) {
 		t.Fatalf("n=%d err=%v verified=%v", n, err, v.Verified())
 	}
 }
+
+// A packed folder that replaces a folder files were written into: files written after it
+// land in the new folder, not in the one it replaced.
+func TestFolderReplacedDuringPull(t *testing.T) {
+	out := t.TempDir()
+	w, _ := NewWriter(out, false)
+	defer w.Close()
+	ctx := context.Background()
+	write := func(title string, b []byte) {
+		t.Helper()
+		if err := w.Write(ctx, desc(title, b), bytes.NewReader(b)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("p/a", []byte("a"))
+	write("p/q/a", []byte("a"))
+	gz, tarDigest := tarGz(t, &tar.Header{Name: "p/b", Typeflag: tar.TypeReg, Mode: 0o644},
+		&tar.Header{Name: "p/q", Typeflag: tar.TypeDir, Mode: 0o755})
+	d := ocispec.Descriptor{MediaType: MediaTypeDir, Digest: digest.FromBytes(gz.Bytes()), Size: int64(gz.Len()),
+		Annotations: map[string]string{ocispec.AnnotationTitle: "p", AnnotationUnpack: "true", AnnotationDigest: tarDigest.String()}}
+	if err := w.Write(ctx, d, gz); err != nil {
+		t.Fatal(err)
+	}
+	write("p/c", []byte("c"))
+	write("p/q/c", []byte("c"))
+	assertOnly(t, out, "p")
+	assertOnly(t, filepath.Join(out, "p"), "b", "c", "q")
+	assertOnly(t, filepath.Join(out, "p", "q"), "c")
+}

@@ -345,12 +345,13 @@ func (w *Writer) Resumable(desc ocispec.Descriptor) int64 {
 	if err != nil {
 		return 0
 	}
-	pn := partialName(name)
-	fi, err := w.root.Lstat(pn)
+	root, base, _ := w.folder(name, false)
+	pn := partialName(base)
+	fi, err := root.Lstat(pn)
 	if err != nil || !fi.Mode().IsRegular() {
 		return 0
 	}
-	j, err := w.root.Open(pn + journalExt)
+	j, err := root.Open(pn + journalExt)
 	if err != nil {
 		return 0
 	}

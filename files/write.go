@@ -14,6 +14,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -38,6 +39,10 @@ type Writer struct {
 	Dir     string
 	KeepOld bool // refuse to replace an existing file (--keep-old-files)
 	root    *os.Root
+
+	mu      sync.Mutex
+	folders map[string]*os.Root // folders under root made by this Writer, each opened once
+	retired []*os.Root          // folders replaced since, closed with the Writer
 }
 
 // NewWriter creates dir if needed and opens it as the root of all writes.
@@ -53,7 +58,62 @@ func NewWriter(dir string, keepOld bool) (*Writer, error) {
 }
 
 // Close releases the output folder.
-func (w *Writer) Close() error { return w.root.Close() }
+func (w *Writer) Close() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, r := range w.folders {
+		r.Close()
+	}
+	for _, r := range w.retired {
+		r.Close()
+	}
+	w.folders, w.retired = nil, nil
+	return w.root.Close()
+}
+
+// folder returns the root that holds name and name's base name in it. A folder under the
+// output folder is made (with create) and opened once per Writer, so that a pull of many
+// files into one folder does not resolve the folder again for every step of every file;
+// without create, one not opened yet is reached through the output folder.
+func (w *Writer) folder(name string, create bool) (*os.Root, string, error) {
+	dir := filepath.Dir(name)
+	if dir == "." {
+		return w.root, name, nil
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if r, ok := w.folders[dir]; ok {
+		return r, filepath.Base(name), nil
+	}
+	if !create {
+		return w.root, name, nil
+	}
+	if err := w.root.MkdirAll(dir, 0o755); err != nil {
+		return nil, "", cleanRootErr(err)
+	}
+	r, err := w.root.OpenRoot(dir)
+	if err != nil {
+		return nil, "", cleanRootErr(err)
+	}
+	if w.folders == nil {
+		w.folders = map[string]*os.Root{}
+	}
+	w.folders[dir] = r
+	return r, filepath.Base(name), nil
+}
+
+// forget drops the opened folders at name and under it, which is about to be replaced, so
+// that later files go to the new folder. Writes still using them finish in the old one.
+func (w *Writer) forget(name string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for dir, r := range w.folders {
+		if dir == name || strings.HasPrefix(dir, name+string(filepath.Separator)) {
+			w.retired = append(w.retired, r)
+			delete(w.folders, dir)
+		}
+	}
+}
 
 // IsUnpack reports whether desc is a packed folder to unpack (ORAS's annotation).
 func IsUnpack(desc ocispec.Descriptor) bool { return desc.Annotations[AnnotationUnpack] == "true" }
@@ -65,7 +125,8 @@ func (w *Writer) Present(desc ocispec.Descriptor) (bool, error) {
 	if err != nil || IsUnpack(desc) {
 		return false, err
 	}
-	f, err := w.root.Open(name)
+	root, base, _ := w.folder(name, false)
+	f, err := root.Open(base)
 	if err != nil {
 		return false, nil
 	}
@@ -78,7 +139,7 @@ func (w *Writer) Present(desc ocispec.Descriptor) (bool, error) {
 	if _, err := io.Copy(v, f); err != nil || !v.Verified() {
 		return false, nil
 	}
-	discardPartial(w.root, name)
+	discardPartial(root, base)
 	return true, nil
 }
 
@@ -90,38 +151,38 @@ func (w *Writer) Write(ctx context.Context, desc ocispec.Descriptor, r io.Reader
 	if err != nil {
 		return err
 	}
-	if dir := filepath.Dir(name); dir != "." {
-		if err := w.root.MkdirAll(dir, 0o755); err != nil {
-			return fmt.Errorf("%s: %w", title, cleanRootErr(err))
-		}
+	root, base, err := w.folder(name, true)
+	if err != nil {
+		return fmt.Errorf("%s: %w", title, err)
 	}
-	tmp, release, err := w.receive(ctx, desc, name, r)
+	tmp, release, err := w.receive(ctx, desc, root, base, r)
 	if err != nil {
 		return err
 	}
 	if IsUnpack(desc) {
 		defer release(false)
-		err = w.unpack(ctx, desc, name, tmp)
-	} else if err = w.replace(name, tmp); err != nil {
+		w.forget(name)
+		err = w.unpack(ctx, desc, name, filepath.Join(filepath.Dir(name), tmp))
+	} else if err = w.replace(root, base, tmp, name); err != nil {
 		release(false)
 	} else {
 		release(true)
 	}
 	if err == nil {
-		discardPartial(w.root, name) // one left by an earlier run that downloaded otherwise
+		discardPartial(root, base) // one left by an earlier run that downloaded otherwise
 	}
 	return err
 }
 
-// receive writes r into a file beside name, verifying size and digest, and returns that
-// file's name and a release to call once it was renamed into place (true) or is to be
-// removed (false). A body that can write ranges goes to the partial file of name (see
+// receive writes r into a file beside name (in root), verifying size and digest, and
+// returns that file's name in root and a release to call once it was renamed into place
+// (true) or is to be removed (false). A body that can write ranges goes to the partial file of name (see
 // partial.go), so a run after an interrupted one fetches only the missing ranges; any other
 // body goes to a fresh temporary file, removed on failure.
-func (w *Writer) receive(ctx context.Context, desc ocispec.Descriptor, name string, r io.Reader) (string, func(bool), error) {
+func (w *Writer) receive(ctx context.Context, desc ocispec.Descriptor, root *os.Root, name string, r io.Reader) (string, func(bool), error) {
 	title := desc.Annotations[ocispec.AnnotationTitle]
 	if rw, ok := r.(RangesWriterTo); ok {
-		p, err := openPartial(w.root, name, desc)
+		p, err := openPartial(root, name, desc)
 		if err == nil {
 			if err := w.receivePartial(ctx, desc, p, rw); err != nil {
 				return "", nil, fmt.Errorf("%s: %w", title, err)
@@ -136,7 +197,7 @@ func (w *Writer) receive(ctx context.Context, desc ocispec.Descriptor, name stri
 	}
 	tmp := tempName(name)
 	// read-write: a ranged download hashes the file back as its pieces land
-	f, err := w.root.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_RDWR, 0o644)
+	f, err := root.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_RDWR, 0o644)
 	if err != nil {
 		return "", nil, fmt.Errorf("%s: %w", title, cleanRootErr(err))
 	}
@@ -151,12 +212,12 @@ func (w *Writer) receive(ctx context.Context, desc ocispec.Descriptor, name stri
 		err = cerr
 	}
 	if err != nil {
-		w.root.Remove(tmp)
+		root.Remove(tmp)
 		return "", nil, fmt.Errorf("%s: %w", title, err)
 	}
 	return tmp, func(ok bool) {
 		if !ok {
-			w.root.Remove(tmp)
+			root.Remove(tmp)
 		}
 	}, nil
 }
@@ -216,19 +277,20 @@ func Verify(ctx context.Context, dst io.Writer, r io.Reader, desc ocispec.Descri
 	return nil
 }
 
-// replace renames tmp to name, honouring KeepOld.
-func (w *Writer) replace(name, tmp string) error {
-	if fi, err := w.root.Lstat(name); err == nil {
+// replace renames tmp to rel, both in root, honouring KeepOld; rel is name in root.
+func (w *Writer) replace(root *os.Root, rel, tmp, name string) error {
+	if fi, err := root.Lstat(rel); err == nil {
 		if w.KeepOld {
 			return fmt.Errorf("%s: %w (--keep-old-files)", name, ErrExists)
 		}
 		if fi.IsDir() {
-			if err := w.root.RemoveAll(name); err != nil {
+			w.forget(name)
+			if err := root.RemoveAll(rel); err != nil {
 				return err
 			}
 		}
 	}
-	if err := w.root.Rename(tmp, name); err != nil {
+	if err := root.Rename(tmp, rel); err != nil {
 		return fmt.Errorf("%s: %w", name, cleanRootErr(err))
 	}
 	return nil
@@ -296,7 +358,7 @@ func (w *Writer) unpack(ctx context.Context, desc ocispec.Descriptor, name, tmp 
 	if tarDigest != nil && !tarDigest.Verified() {
 		return fmt.Errorf("%s: unpacked tar does not match %s: %w", title, AnnotationDigest, ErrDigestMismatch)
 	}
-	if err := w.replace(name, tmpDir); err != nil {
+	if err := w.replace(w.root, name, tmpDir, name); err != nil {
 		return err
 	}
 	ok = true
