@@ -128,3 +128,18 @@ bench_shared_storage() {
   for _ in $(seq 200); do curl -s -o /dev/null "http://127.0.0.1:$s3port/" && break; sleep 0.05; done
   BENCH_BLOBS="s3://eopack/registry?endpoint=http://127.0.0.1:$s3port&region=us-east-1"
 }
+
+# bench_renew DIR TEXT : writes TEXT, padded to 32 bytes, over the start of every file in DIR,
+# so that the next push sends blobs no registry holds yet (one process for all files).
+bench_renew() {
+  python3 - "$1" "$2" <<'EOF'
+import os, sys
+d, text = sys.argv[1], sys.argv[2].encode()[:32].ljust(32, b".")
+for n in os.listdir(d):
+    with open(os.path.join(d, n), "r+b") as f:
+        f.write(text)
+EOF
+}
+
+# bench_ratio A B : A/B to two decimals (B = 0 counts as 0.001).
+bench_ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) b = 0.001; printf "%.2f", a / b }'; }

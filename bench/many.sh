@@ -84,17 +84,7 @@ for s in $SETS; do
   esac
 done
 
-# renew SET TEXT: writes TEXT, padded to 32 bytes, over the start of every file of SET, so
-# the next push sends blobs neither registry holds (one process for all files)
-renew() {
-  python3 - "$CDIR/$1/d" "$2" <<'EOF'
-import os, sys
-d, text = sys.argv[1], sys.argv[2].encode()[:32].ljust(32, b".")
-for n in os.listdir(d):
-    with open(os.path.join(d, n), "r+b") as f:
-        f.write(text)
-EOF
-}
+renew() { bench_renew "$CDIR/$1/d" "$2"; } # renew SET: every file of SET made new
 
 # measure OUT CMD… : "<seconds> <peak RSS KiB>" appended to $WORK/OUT.txt
 measure() { local out=$1; shift; bench_time_rss "$WORK/$out.txt" "$@"; }
@@ -156,7 +146,6 @@ done
 col() { awk -v c="$2" '{print $c}' "$WORK/$1.txt"; }
 med() { col "$1" 1 | bench_median; }
 peak() { echo $(( $(col "$1" 2 | sort -n | tail -1) / 1024 )); }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) b = 0.001; printf "%.2f", a / b }'; }
 # verdict RATIO MAX OF : "≤ MAX× OF ✓" when RATIO ≤ MAX, else the same with ✗
 verdict() { awk -v r="$1" -v m="$2" -v of="$3" 'BEGIN { printf "≤ %s× %s %s", m, of, (r <= m ? "✓" : "✗") }'; }
 status=0
@@ -170,7 +159,7 @@ for r in dist serve; do
       for op in push stored repush pull; do
         m=$r-$s-$rtt
         e=$(med "$m-eopack-$op"); o=$(med "$m-oras-$op")
-        eo=$(ratio "$e" "$o"); el=$(ratio "$e" "$l")
+        eo=$(bench_ratio "$e" "$o"); el=$(bench_ratio "$e" "$l")
         er=$(peak "$m-eopack-$op"); orr=$(peak "$m-oras-$op")
         lim=$l; { [ "$s" = small ] || [ "$rtt" != 0 ]; } && { lim=–; el=–; }
         # target: small push and pull against ORAS; big ones against the loopback limit
