@@ -143,3 +143,42 @@ EOF
 
 # bench_ratio A B : A/B to two decimals (B = 0 counts as 0.001).
 bench_ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) b = 0.001; printf "%.2f", a / b }'; }
+
+# bench_gnu_time : installs GNU time (Debian's `time`), which bench_time_rss needs, if missing.
+bench_gnu_time() {
+  if [[ ! -x /usr/bin/time ]]; then
+    (apt-get update -qq && apt-get install -y -qq time) >/dev/null
+  fi
+}
+
+# bench_build NAME ROOT : builds eopack and bench/netdelay from the source tree ROOT into
+# $BENCH_WORK; sets EOPACK.
+bench_build() {
+  echo "bench/$1: building eopack…"
+  (cd "$2" && go build -o "$BENCH_WORK/eopack" ./cmd/eopack && go build -o "$BENCH_WORK/netdelay" ./bench/netdelay)
+  EOPACK=$BENCH_WORK/eopack
+}
+
+# bench_client_dir NAME : sets CDIR, a new folder for the client's files, on tmpfs when there
+# is one (so no tool's numbers include the disk's writeback), removed at exit with the rest.
+bench_client_dir() {
+  CDIR=$BENCH_WORK/client
+  if [ -d /dev/shm ] && [ -w /dev/shm ]; then CDIR=$(mktemp -d "/dev/shm/eopack-bench-$1.XXXXXX"); fi
+  trap 'bench_cleanup; rm -rf "$CDIR"' EXIT
+  mkdir -p "$CDIR"
+}
+
+# bench_med NAME / bench_peak NAME : the median wall seconds / the largest peak RSS in MiB of
+# the runs bench_time_rss recorded in $BENCH_WORK/NAME.txt.
+bench_med() { awk '{print $1}' "$BENCH_WORK/$1.txt" | bench_median; }
+bench_peak() { echo $(( $(awk '{print $2}' "$BENCH_WORK/$1.txt" | sort -n | tail -1) / 1024 )); }
+
+# bench_pull NAME DIR PULL… : records PULL… -o DIR/out (a new folder) as NAME, then fails the
+# benchmark unless the pull wrote exactly what DIR/d holds; DIR/out is removed after.
+bench_pull() {
+  local name=$1 dir=$2; shift 2
+  rm -rf "$dir/out"; mkdir "$dir/out"
+  bench_time_rss "$BENCH_WORK/$name.txt" "$@" -o "$dir/out"
+  diff -r "$dir/out/d" "$dir/d" >/dev/null || { echo "bench: $1 pulled other files than $dir/d holds" >&2; exit 1; }
+  rm -rf "$dir/out"
+}

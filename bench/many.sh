@@ -32,21 +32,13 @@ RTTS=${BENCH_RTTS:-0 10}
 PEERS=${EOPACK_PEERS:-$HOME/.cache/eopack/peers}/bin
 export PATH=$PEERS:$PATH
 bench_need many oras registry curl python3 sha256sum
-if [[ ! -x /usr/bin/time ]]; then
-  (apt-get update -qq && apt-get install -y -qq time) >/dev/null
-fi
+bench_gnu_time
 
 bench_init many
 WORK=$BENCH_WORK
-echo "bench/many: building eopack…"
-(cd "$ROOT" && go build -o "$WORK/eopack" ./cmd/eopack && go build -o "$WORK/netdelay" ./bench/netdelay)
-EOPACK=$WORK/eopack
+bench_build many "$ROOT"
 
-# the client's files on tmpfs, so neither tool's numbers include the disk's writeback
-CDIR=$WORK/client
-if [ -d /dev/shm ] && [ -w /dev/shm ]; then CDIR=$(mktemp -d /dev/shm/eopack-bench-many.XXXXXX); fi
-trap 'bench_cleanup; rm -rf "$CDIR"' EXIT
-mkdir -p "$CDIR"
+bench_client_dir many
 
 serve_addr=127.0.0.1:$(bench_freeport)
 bench_bg "$WORK/serve.log" "$EOPACK" serve --addr "$serve_addr" --root "$WORK/serve-root"
@@ -132,20 +124,14 @@ for s in $SETS; do
           measure "$m-push"   "${push[@]}" "$ref:v1" d/*
           measure "$m-stored" "${push[@]}" "$ref-again:v1" d/*
           measure "$m-repush" "${push[@]}" "$ref:v1" d/*
-          rm -rf "$CDIR/out"; mkdir "$CDIR/out"
-          measure "$m-pull"   "${pull[@]}" "$ref:v1" -o "$CDIR/out"
-          diff -r "$CDIR/out/d" d >/dev/null || { echo "bench/many: $tool pulled different files from $r" >&2; exit 1; }
+          bench_pull "$m-pull" "$CDIR/$s" "${pull[@]}" "$ref:v1"
         done
-        rm -rf "$CDIR/out"
         cd "$WORK"
       done
     done
   done
 done
 
-col() { awk -v c="$2" '{print $c}' "$WORK/$1.txt"; }
-med() { col "$1" 1 | bench_median; }
-peak() { echo $(( $(col "$1" 2 | sort -n | tail -1) / 1024 )); }
 # verdict RATIO MAX OF : "≤ MAX× OF ✓" when RATIO ≤ MAX, else the same with ✗
 verdict() { awk -v r="$1" -v m="$2" -v of="$3" 'BEGIN { printf "≤ %s× %s %s", m, of, (r <= m ? "✓" : "✗") }'; }
 status=0
@@ -158,9 +144,9 @@ for r in dist serve; do
     for rtt in $RTTS; do
       for op in push stored repush pull; do
         m=$r-$s-$rtt
-        e=$(med "$m-eopack-$op"); o=$(med "$m-oras-$op")
+        e=$(bench_med "$m-eopack-$op"); o=$(bench_med "$m-oras-$op")
         eo=$(bench_ratio "$e" "$o"); el=$(bench_ratio "$e" "$l")
-        er=$(peak "$m-eopack-$op"); orr=$(peak "$m-oras-$op")
+        er=$(bench_peak "$m-eopack-$op"); orr=$(bench_peak "$m-oras-$op")
         lim=$l; { [ "$s" = small ] || [ "$rtt" != 0 ]; } && { lim=–; el=–; }
         # target: small push and pull against ORAS; big ones against the loopback limit
         tgt=–

@@ -24,19 +24,13 @@ SMALL_N=${BENCH_SMALL_N:-1000}
 PEERS=${EOPACK_PEERS:-$HOME/.cache/eopack/peers}/bin
 export PATH=$PEERS:$PATH
 bench_need wan oras registry curl openssl python3
-if [[ ! -x /usr/bin/time ]]; then
-  (apt-get update -qq && apt-get install -y -qq time) >/dev/null
-fi
+bench_gnu_time
 
 bench_init wan
 WORK=$BENCH_WORK
-echo "bench/wan: building eopack…"
-(cd "$ROOT" && go build -o "$WORK/eopack" ./cmd/eopack && go build -o "$WORK/netdelay" ./bench/netdelay)
-EOPACK=$WORK/eopack
+bench_build wan "$ROOT"
 
-CDIR=$WORK/client
-if [ -d /dev/shm ] && [ -w /dev/shm ]; then CDIR=$(mktemp -d /dev/shm/eopack-bench-wan.XXXXXX); fi
-trap 'bench_cleanup; rm -rf "$CDIR"' EXIT
+bench_client_dir wan
 mkdir -p "$CDIR/big/d" "$CDIR/small/d"
 
 CERT=$WORK/cert.pem KEY=$WORK/key.pem
@@ -79,19 +73,13 @@ for s in big small; do
         if [ $tool = eopack ]; then push=("$EOPACK" push --plain-http=false --ca-file "$CERT"); pull=("$EOPACK" pull --plain-http=false --ca-file "$CERT")
         else push=(oras push --no-tty --ca-file "$CERT"); pull=(oras pull --no-tty --ca-file "$CERT"); fi
         measure "$r-$s-$tool-push" "${push[@]}" "$ref:v1" d/*
-        rm -rf "$CDIR/out"; mkdir "$CDIR/out"
-        measure "$r-$s-$tool-pull" "${pull[@]}" "$ref:v1" -o "$CDIR/out"
-        diff -r "$CDIR/out/d" d >/dev/null || { echo "bench/wan: $tool pulled different files from $r" >&2; exit 1; }
+        bench_pull "$r-$s-$tool-pull" "$CDIR/$s" "${pull[@]}" "$ref:v1"
       done
-      rm -rf "$CDIR/out"
       cd "$WORK"
     done
   done
 done
 
-col() { awk -v c="$2" '{print $c}' "$WORK/$1.txt"; }
-med() { col "$1" 1 | bench_median; }
-peak() { echo $(( $(col "$1" 2 | sort -n | tail -1) / 1024 )); }
 echo
 echo "HTTPS, ${RTT} ms round trip; big: 1 × ${BIG_MIB} MiB, small: ${SMALL_N} × 64 KiB; medians of $RUNS"
 echo
@@ -100,8 +88,8 @@ echo "|---|---|---|---|---|---|---|---|"
 for r in serve dist; do
   for s in big small; do
     for op in push pull; do
-      e=$(med "$r-$s-eopack-$op"); o=$(med "$r-$s-oras-$op")
-      echo "| $r | $s | $op | $e | $o | $(bench_ratio "$e" "$o") | $(peak "$r-$s-eopack-$op") | $(peak "$r-$s-oras-$op") |"
+      e=$(bench_med "$r-$s-eopack-$op"); o=$(bench_med "$r-$s-oras-$op")
+      echo "| $r | $s | $op | $e | $o | $(bench_ratio "$e" "$o") | $(bench_peak "$r-$s-eopack-$op") | $(bench_peak "$r-$s-oras-$op") |"
     done
   done
 done

@@ -208,4 +208,3 @@ func TestMonolithicPushOfStoredBlob(t *testing.T) {
 		t.Fatalf("%d temp files left", len(ents))
 	}
 }
-

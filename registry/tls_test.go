@@ -2,46 +2,23 @@ package registry
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"encoding/pem"
-	"math/big"
-	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"golang.org/x/net/http2"
-)
 
-// tlsPair writes a self-signed certificate for 127.0.0.1 and its key into dir.
-func tlsPair(t *testing.T, dir string) (certFile, keyFile string) {
-	t.Helper()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kb, _ := x509.MarshalECPrivateKey(key)
-	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
-	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600)
-	return certFile, keyFile
-}
+	"github.com/eopack/eopack/internal/testpeer"
+)
 
 // serveTLS starts Serve over HTTPS until ctx is cancelled; it returns the address and
 // Serve's result.
 func serveTLS(t *testing.T, ctx context.Context) (string, <-chan error) {
 	t.Helper()
 	dir := t.TempDir()
-	certFile, keyFile := tlsPair(t, dir)
+	certFile, keyFile := testpeer.NewCA(t).Issue(t, "127.0.0.1")
 	addrc := make(chan string, 1)
 	done := make(chan error, 1)
 	go func() {
@@ -72,7 +49,7 @@ func TestServeTLSAndShutdown(t *testing.T) {
 		t.Fatalf("Serve after cancel: %v", err)
 	}
 	dir := t.TempDir()
-	certFile, _ := tlsPair(t, dir)
+	certFile, _ := testpeer.NewCA(t).Issue(t, "127.0.0.1")
 	if err := Serve(context.Background(), Config{Addr: "127.0.0.1:0", Root: dir, TLSCert: certFile}, nil); err == nil {
 		t.Fatal("--tls-cert without --tls-key accepted")
 	}
