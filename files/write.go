@@ -176,9 +176,9 @@ func (w *Writer) Write(ctx context.Context, desc ocispec.Descriptor, r io.Reader
 
 // receive writes r into a file beside name (in root), verifying size and digest, and
 // returns that file's name in root and a release to call once it was renamed into place
-// (true) or is to be removed (false). A body that can write ranges goes to the partial file of name (see
-// partial.go), so a run after an interrupted one fetches only the missing ranges; any other
-// body goes to a fresh temporary file, removed on failure.
+// (true) or is to be removed (false). A body that can write ranges goes to the partial file
+// of name (see partial.go), so a run after an interrupted one fetches only the missing
+// ranges; any other body goes to a fresh temporary file, removed on failure.
 func (w *Writer) receive(ctx context.Context, desc ocispec.Descriptor, root *os.Root, name string, r io.Reader) (string, func(bool), error) {
 	title := desc.Annotations[ocispec.AnnotationTitle]
 	if rw, ok := r.(RangesWriterTo); ok {
