@@ -71,28 +71,42 @@ var goCache = func() string {
 	return strings.TrimSpace(string(out))
 }()
 
-// Eopack builds the eopack binary once per test process and returns its path.
+// Eopack builds the eopack binary once per test process and returns its path:
+// bin/test/eopack in the repository (tests put its folder on PATH), which each build replaces
+// atomically (a process still running the one before keeps it), so that test processes leave
+// no binary behind.
 func Eopack(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "eopack-bin-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		buildPath = filepath.Join(dir, "eopack")
-		cmd := exec.Command("go", "build", "-o", buildPath, "./cmd/eopack")
-		cmd.Dir = RepoRoot()
-		// the build cache of the user, not of a test that moved XDG_CACHE_HOME or HOME
-		cmd.Env = append(os.Environ(), "GOCACHE="+goCache)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
+		buildPath, buildErr = buildEopack(filepath.Join(RepoRoot(), "bin", "test"))
 	})
 	if buildErr != nil {
 		t.Fatal(buildErr)
 	}
 	return buildPath
+}
+
+// buildEopack builds the eopack binary into dir/eopack through a temporary folder in dir,
+// removed after.
+func buildEopack(dir string) (string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	tmp, err := os.MkdirTemp(dir, ".eopack-test-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(tmp)
+	out := filepath.Join(tmp, "eopack")
+	cmd := exec.Command("go", "build", "-o", out, "./cmd/eopack")
+	cmd.Dir = RepoRoot()
+	// the build cache of the user, not of a test that moved XDG_CACHE_HOME or HOME
+	cmd.Env = append(os.Environ(), "GOCACHE="+goCache)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build: %v\n%s", err, b)
+	}
+	bin := filepath.Join(dir, "eopack")
+	return bin, os.Rename(out, bin)
 }
 
 // FreeAddr returns a free 127.0.0.1:port.
