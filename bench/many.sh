@@ -9,8 +9,9 @@
 # new first, 32 bytes at the start of every file, so every blob is new to the registry; a
 # fresh repository), stored (the same files to another fresh repository: the registry holds
 # every blob, the repository none), re-push (the first again: every blob is there), pull
-# (into an empty folder, compared with the input). Prints a markdown table of the medians
-# with the ratio eopack/oras and each tool's peak RSS (GNU time).
+# (into an empty folder, compared with the input). After each run of both tools the registry
+# restarts on empty storage. Prints a markdown table of the medians with the ratio eopack/oras
+# and each tool's peak RSS (GNU time).
 #
 # Each round-trip time of BENCH_RTTS (milliseconds, default "0 10") is a network of its own:
 # 0 is loopback, and any other puts bench/netdelay in front of both registries, adding that
@@ -41,11 +42,20 @@ bench_build many "$ROOT"
 bench_client_dir many
 
 serve_addr=127.0.0.1:$(bench_freeport)
-bench_bg "$WORK/serve.log" "$EOPACK" serve --addr "$serve_addr" --root "$WORK/serve-root"
 dist_addr=127.0.0.1:$(bench_freeport)
 bench_distribution_config "$WORK/dist-root" "$dist_addr" >"$WORK/dist.yml"
-bench_bg "$WORK/dist.log" registry serve "$WORK/dist.yml"
-bench_waitready "$serve_addr"; bench_waitready "$dist_addr"
+declare -A pid
+# fresh REGISTRY: (re)starts it on its address with empty storage, so that the new blobs of
+# every run (2.4 GiB a push of the big set) do not pile up on the disk
+fresh() {
+  if [ -n "${pid[$1]:-}" ]; then kill "${pid[$1]}"; wait "${pid[$1]}" 2>/dev/null || true; fi
+  rm -rf "$WORK/$1-root"
+  if [ "$1" = serve ]; then bench_bg "$WORK/serve.log" "$EOPACK" serve --addr "$serve_addr" --root "$WORK/serve-root"
+  else bench_bg "$WORK/dist.log" registry serve "$WORK/dist.yml"; fi
+  pid[$1]=$BENCH_PID
+  if [ "$1" = serve ]; then bench_waitready "$serve_addr"; else bench_waitready "$dist_addr"; fi
+}
+fresh serve; fresh dist
 
 # addr[REGISTRY-RTT]: where the tools reach a registry over a network of that round trip
 declare -A addr
@@ -127,6 +137,7 @@ for s in $SETS; do
           bench_pull "$m-pull" "$CDIR/$s" "${pull[@]}" "$ref:v1"
         done
         cd "$WORK"
+        fresh "$r"
       done
     done
   done
