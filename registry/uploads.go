@@ -491,24 +491,14 @@ var checkBuf = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b
 // is not negative, without storing it; a mismatch wraps the blob store's errors for one, as
 // a Put's would.
 func checkBody(d digest.Digest, size int64, body io.Reader) error {
-	src := body
-	if size >= 0 {
-		src = io.LimitReader(body, size+1) // one byte more shows a body that is too long
-	}
 	h := d.Algorithm().Hash()
 	buf := checkBuf.Get().(*[]byte)
 	defer checkBuf.Put(buf)
-	n, err := io.CopyBuffer(h, src, *buf)
+	n, err := io.CopyBuffer(h, blobstore.Bounded(body, size), *buf)
 	if err != nil {
 		return fmt.Errorf("put %s: %w", d, err)
 	}
-	if size >= 0 && n != size {
-		return fmt.Errorf("put %s: %d bytes, expected %d: %w", d, n, size, blobstore.ErrSizeMismatch)
-	}
-	if got := digest.NewDigest(d.Algorithm(), h); got != d {
-		return fmt.Errorf("put %s: content is %s: %w", d, got, blobstore.ErrDigestMismatch)
-	}
-	return nil
+	return blobstore.Check(d, size, n, h)
 }
 
 // testHookStored runs in putDirect between the blob store's Put (or the check of a blob

@@ -152,20 +152,13 @@ func (s *Store) Put(ctx context.Context, d digest.Digest, size int64, r io.Reade
 			}
 		}
 	}()
-	src := r
-	if size >= 0 {
-		src = io.LimitReader(r, size+1) // one byte more shows a body that is too long
-	}
 	h := d.Algorithm().Hash()
-	n, err := layout.WriteHashed(ctx, f, 0, h, src)
+	n, err := layout.WriteHashed(ctx, f, 0, h, blobstore.Bounded(r, size))
 	if err != nil {
 		return n, fmt.Errorf("put %s: %w", d, err)
 	}
-	if size >= 0 && n != size {
-		return n, fmt.Errorf("put %s: %d bytes, expected %d: %w", d, n, size, blobstore.ErrSizeMismatch)
-	}
-	if got := digest.NewDigestFromEncoded(d.Algorithm(), hex.EncodeToString(h.Sum(nil))); got != d {
-		return n, fmt.Errorf("put %s: content is %s: %w", d, got, blobstore.ErrDigestMismatch)
+	if err := blobstore.Check(d, size, n, h); err != nil {
+		return n, err
 	}
 	if err := f.Sync(); err != nil {
 		return n, fmt.Errorf("put %s: %w", d, err)

@@ -275,8 +275,5 @@ func (v *verifier) check(atEOF bool) error {
 			return fmt.Errorf("put %s: %w", v.d, err)
 		}
 	}
-	if got := digest.NewDigestFromEncoded(v.d.Algorithm(), hex.EncodeToString(v.h.Sum(nil))); got != v.d {
-		return fmt.Errorf("put %s: content is %s: %w", v.d, got, blobstore.ErrDigestMismatch)
-	}
-	return nil
+	return blobstore.Check(v.d, -1, v.n, v.h) // the size is checked above
 }
