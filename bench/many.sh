@@ -48,12 +48,13 @@ declare -A pid
 # fresh REGISTRY: (re)starts it on its address with empty storage, so that the new blobs of
 # every run (2.4 GiB a push of the big set) do not pile up on the disk
 fresh() {
+  local a=$dist_addr cmd=(registry serve "$WORK/dist.yml")
+  [ "$1" = serve ] && { a=$serve_addr; cmd=("$EOPACK" serve --addr "$serve_addr" --root "$WORK/serve-root"); }
   if [ -n "${pid[$1]:-}" ]; then kill "${pid[$1]}"; wait "${pid[$1]}" 2>/dev/null || true; fi
   rm -rf "$WORK/$1-root"
-  if [ "$1" = serve ]; then bench_bg "$WORK/serve.log" "$EOPACK" serve --addr "$serve_addr" --root "$WORK/serve-root"
-  else bench_bg "$WORK/dist.log" registry serve "$WORK/dist.yml"; fi
+  bench_bg "$WORK/$1.log" "${cmd[@]}"
   pid[$1]=$BENCH_PID
-  if [ "$1" = serve ]; then bench_waitready "$serve_addr"; else bench_waitready "$dist_addr"; fi
+  bench_waitready "$a"
 }
 fresh serve; fresh dist
 
