@@ -1,26 +1,65 @@
 package files
 
 import (
+	"bufio"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"syscall"
+	"time"
 
 	"github.com/opencontainers/go-digest"
 )
 
 // A digest cache, as git's index and restic do: a file's sha256 is remembered against its
-// identity (absolute path, device, inode, size, mtime and ctime, all to the nanosecond), so
-// pushing an unchanged file again does not read it twice. Any change to the file changes its
-// ctime, which the user cannot set, so a stale entry is never used. The cache lives in
-// $XDG_CACHE_HOME/eopack/digests (one small file per entry); EOPACK_DIGEST_CACHE=off turns
-// it off. Even a wrong entry could not store bad content: registries and layouts verify
-// every uploaded blob against its digest.
+// identity (device, inode, size, mtime and ctime, all to the nanosecond), so pushing an
+// unchanged file again does not read it twice. Any change to the file changes its ctime,
+// which the user cannot set, so a stale entry is never used. Even a wrong entry could not
+// store bad content: registries and layouts verify every uploaded blob against its digest.
+//
+// The cache lives in $XDG_CACHE_HOME/eopack/digest-cache, one file per folder of inputs
+// (named by the hash of the folder's absolute path), holding one line per file of that
+// folder: a push of a thousand files reads one cache file and writes it once (FlushDigests),
+// and an entry whose file changed is replaced rather than kept beside the new one.
+// A folder's cache file that was not written for cacheMaxAge, or whose folder is gone, is
+// removed by a sweep that runs at most once a day. EOPACK_DIGEST_CACHE=off turns the cache off.
+// Earlier versions kept one file per entry in $XDG_CACHE_HOME/eopack/digests, never removed:
+// each flush removes some of them until none is left.
 
-func cacheDir() string {
+const (
+	cacheHeader   = "eopack digest cache 1"
+	cacheMaxAge   = 30 * 24 * time.Hour
+	sweepEvery    = 24 * time.Hour
+	sweepStamp    = ".swept"
+	oldCacheName  = "digests" // one file per entry: removed a little at each flush
+	oldCacheTime  = 50 * time.Millisecond
+	oldCacheBatch = 256
+)
+
+// digestCache is this process's view of the cache files it has read, by cache file path.
+var digestCache = struct {
+	sync.Mutex
+	folders map[string]*folderCache
+}{folders: map[string]*folderCache{}}
+
+// folderCache is the entries of one folder of inputs: file name → identity and digest.
+type folderCache struct {
+	dir     string // the folder, absolute
+	entries map[string]cacheLine
+	dirty   map[string]bool // names remembered by this process, not yet written
+}
+
+type cacheLine struct {
+	id string // device, inode, size, mtime, ctime
+	d  digest.Digest
+}
+
+func cacheRoot() string {
 	if strings.EqualFold(os.Getenv("EOPACK_DIGEST_CACHE"), "off") {
 		return ""
 	}
@@ -28,56 +67,17 @@ func cacheDir() string {
 	if err != nil {
 		return ""
 	}
-	return filepath.Join(d, "eopack", "digests")
+	return filepath.Join(d, "eopack")
 }
 
-// fileIdentity is the cache key material of the file at p, or "" when it cannot be had.
-func fileIdentity(p string, fi os.FileInfo) string {
+// identity is the cache key material of a file as fi describes it, or "" when it cannot be had.
+func identity(fi os.FileInfo) string {
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	if !ok {
 		return ""
 	}
-	abs, err := filepath.Abs(p)
-	if err != nil {
-		return ""
-	}
-	return fmt.Sprintf("%s\x00%d\x00%d\x00%d\x00%d.%d\x00%d.%d", abs, st.Dev, st.Ino, fi.Size(),
+	return fmt.Sprintf("%d:%d:%d:%d.%d:%d.%d", st.Dev, st.Ino, fi.Size(),
 		st.Mtim.Sec, st.Mtim.Nsec, st.Ctim.Sec, st.Ctim.Nsec)
-}
-
-// HashFileCached is HashFile with the digest cache.
-func HashFileCached(p string) (digest.Digest, int64, error) {
-	if d, n, ok := CachedDigest(p); ok {
-		return d, n, nil
-	}
-	fi, err := os.Stat(p)
-	if err != nil {
-		return HashFile(p)
-	}
-	d, n, err := HashFile(p)
-	if err != nil {
-		return "", 0, err
-	}
-	if n == fi.Size() {
-		RememberDigest(p, fi, d)
-	}
-	return d, n, nil
-}
-
-// CachedDigest is the digest the cache remembers for the file at p as it is now.
-func CachedDigest(p string) (digest.Digest, int64, bool) {
-	entry, id, fi := cacheEntry(p)
-	if entry == "" {
-		return "", 0, false
-	}
-	if b, err := os.ReadFile(entry); err == nil {
-		if got, rest, ok := strings.Cut(string(b), "\n"); ok && rest == id {
-			if d, err := digest.Parse(got); err == nil {
-				return d, fi.Size(), true
-			}
-		}
-	}
-	return "", 0, false
 }
 
 // FileIdentity is the identity of the file at p that the digest cache keys on (path, device,
@@ -87,44 +87,252 @@ func FileIdentity(p string) string {
 	if err != nil {
 		return ""
 	}
-	return fileIdentity(p, fi)
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	abs, err := filepath.Abs(p)
+	if !ok || err != nil {
+		return ""
+	}
+	return fmt.Sprintf("%s\x00%d\x00%d\x00%d\x00%d.%d\x00%d.%d", abs, st.Dev, st.Ino, fi.Size(),
+		st.Mtim.Sec, st.Mtim.Nsec, st.Ctim.Sec, st.Ctim.Nsec)
+}
+
+// HashFileCached is HashFile with the digest cache.
+func HashFileCached(p string) (digest.Digest, int64, error) {
+	fc, name, fi := lookup(p)
+	if fc != nil {
+		if d, ok := fc.get(name, identity(fi)); ok {
+			return d, fi.Size(), nil
+		}
+	}
+	d, n, err := HashFile(p)
+	if err != nil {
+		return "", 0, err
+	}
+	if fc != nil && n == fi.Size() {
+		RememberDigest(p, fi, d)
+	}
+	return d, n, nil
+}
+
+// CachedDigest is the digest the cache remembers for the file at p as it is now.
+func CachedDigest(p string) (digest.Digest, int64, bool) {
+	fc, name, fi := lookup(p)
+	if fc == nil {
+		return "", 0, false
+	}
+	d, ok := fc.get(name, identity(fi))
+	return d, fi.Size(), ok
 }
 
 // RememberDigest records d as the digest of the file at p, which was fi before it was read:
-// only if the file has not changed since.
+// only if the file has not changed since. FlushDigests writes it to the cache.
 func RememberDigest(p string, fi os.FileInfo, d digest.Digest) {
-	entry, id, _ := cacheEntry(p)
-	if entry == "" || id != fileIdentity(p, fi) {
+	fc, name, now := lookup(p)
+	if fc == nil || identity(now) != identity(fi) {
 		return
 	}
-	dir := filepath.Dir(entry)
-	if os.MkdirAll(dir, 0o700) != nil {
+	digestCache.Lock()
+	defer digestCache.Unlock()
+	fc.entries[name] = cacheLine{id: identity(fi), d: d}
+	fc.dirty[name] = true
+}
+
+// lookup stats p and returns its folder's cache (read on first use), its name in it, and
+// its FileInfo; a nil cache when there is no cache or p cannot be stat'ed.
+func lookup(p string) (*folderCache, string, os.FileInfo) {
+	root := cacheRoot()
+	if root == "" {
+		return nil, "", nil
+	}
+	fi, err := os.Stat(p)
+	if err != nil || identity(fi) == "" {
+		return nil, "", nil
+	}
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return nil, "", nil
+	}
+	dir, name := filepath.Split(abs)
+	dir = filepath.Clean(dir)
+	file := cacheFile(root, dir)
+	digestCache.Lock()
+	defer digestCache.Unlock()
+	fc := digestCache.folders[file]
+	if fc == nil {
+		fc = &folderCache{dir: dir, entries: readCacheFile(file, dir), dirty: map[string]bool{}}
+		digestCache.folders[file] = fc
+	}
+	return fc, name, fi
+}
+
+func (fc *folderCache) get(name, id string) (digest.Digest, bool) {
+	digestCache.Lock()
+	defer digestCache.Unlock()
+	e, ok := fc.entries[name]
+	return e.d, ok && id != "" && e.id == id
+}
+
+// cacheFile is where the entries of folder dir are kept.
+func cacheFile(root, dir string) string {
+	sum := sha256.Sum256([]byte(dir))
+	return filepath.Join(root, "digest-cache", hex.EncodeToString(sum[:16]))
+}
+
+// readCacheFile reads the entries of folder dir from file; none when it is missing, of
+// another folder or unreadable. Lines it cannot parse are skipped.
+func readCacheFile(file, dir string) map[string]cacheLine {
+	entries := map[string]cacheLine{}
+	f, err := os.Open(file)
+	if err != nil {
+		return entries
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64*1024), 1<<20)
+	if !sc.Scan() || sc.Text() != cacheHeader+" "+strconv.Quote(dir) {
+		return entries
+	}
+	for sc.Scan() {
+		// <digest> <identity> <quoted name>
+		fields := strings.SplitN(sc.Text(), " ", 3)
+		if len(fields) != 3 {
+			continue
+		}
+		d, err := digest.Parse(fields[0])
+		name, qerr := strconv.Unquote(fields[2])
+		if err != nil || qerr != nil {
+			continue
+		}
+		entries[name] = cacheLine{id: fields[1], d: d}
+	}
+	return entries
+}
+
+// FlushDigests writes the digests remembered since the last flush to the cache: each
+// folder's cache file is read again, so that entries another process wrote meanwhile are
+// kept, then replaced as a whole. It also runs the daily sweep. Errors are ignored: the
+// cache only saves reading.
+func FlushDigests() {
+	root := cacheRoot()
+	if root == "" {
 		return
 	}
-	tmp, err := os.CreateTemp(dir, ".tmp-*")
+	digestCache.Lock()
+	defer digestCache.Unlock()
+	for file, fc := range digestCache.folders {
+		if len(fc.dirty) == 0 {
+			continue
+		}
+		merged := readCacheFile(file, fc.dir)
+		for name := range fc.dirty {
+			merged[name] = fc.entries[name]
+		}
+		if writeCacheFile(file, fc.dir, merged) == nil {
+			fc.entries = merged
+		}
+		fc.dirty = map[string]bool{}
+	}
+	removeOldCache(filepath.Join(root, oldCacheName), oldCacheTime)
+	sweepCache(root, time.Now())
+}
+
+// removeOldCache removes the files of the cache of earlier versions (one file per entry,
+// hundreds of thousands after a while), for at most budget per call so that no push waits
+// long for it (but at least oldCacheBatch files), and the folder itself once empty.
+func removeOldCache(dir string, budget time.Duration) {
+	f, err := os.Open(dir)
 	if err != nil {
 		return
 	}
-	_, werr := tmp.WriteString(d.String() + "\n" + id)
-	if cerr := tmp.Close(); werr != nil || cerr != nil || os.Rename(tmp.Name(), entry) != nil {
-		os.Remove(tmp.Name())
+	defer f.Close()
+	start := time.Now()
+	for {
+		names, err := f.Readdirnames(oldCacheBatch)
+		for _, n := range names {
+			os.Remove(filepath.Join(dir, n))
+		}
+		if err != nil { // io.EOF: nothing left
+			os.Remove(dir)
+			return
+		}
+		if time.Since(start) >= budget {
+			return
+		}
 	}
 }
 
-// cacheEntry is the cache file for p as it is now, with its identity; "" without a cache.
-func cacheEntry(p string) (string, string, os.FileInfo) {
-	dir := cacheDir()
-	if dir == "" {
-		return "", "", nil
+func writeCacheFile(file, dir string, entries map[string]cacheLine) error {
+	if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
+		return err
 	}
-	fi, err := os.Stat(p)
+	tmp, err := os.CreateTemp(filepath.Dir(file), ".tmp-*")
 	if err != nil {
-		return "", "", nil
+		return err
 	}
-	id := fileIdentity(p, fi)
-	if id == "" {
-		return "", "", nil
+	w := bufio.NewWriter(tmp)
+	fmt.Fprintf(w, "%s %s\n", cacheHeader, strconv.Quote(dir))
+	for name, e := range entries {
+		fmt.Fprintf(w, "%s %s %s\n", e.d, e.id, strconv.Quote(name))
 	}
-	sum := sha256.Sum256([]byte(id))
-	return filepath.Join(dir, hex.EncodeToString(sum[:])), id, fi
+	err = w.Flush()
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), file)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+	}
+	return err
+}
+
+// sweepCache removes, at most once a day, the cache files of folders that are gone or that
+// were not written for cacheMaxAge, and leftover temp files.
+func sweepCache(root string, now time.Time) {
+	dir := filepath.Join(root, "digest-cache")
+	stamp := filepath.Join(dir, sweepStamp)
+	if fi, err := os.Stat(stamp); err == nil && now.Sub(fi.ModTime()) < sweepEvery {
+		return
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		if e.Name() == sweepStamp {
+			continue
+		}
+		p := filepath.Join(dir, e.Name())
+		fi, err := e.Info()
+		if err != nil {
+			continue
+		}
+		if now.Sub(fi.ModTime()) > cacheMaxAge || (strings.HasPrefix(e.Name(), ".tmp-") && now.Sub(fi.ModTime()) > time.Hour) || folderGone(p) {
+			os.Remove(p)
+		}
+	}
+	if f, err := os.Create(stamp); err == nil {
+		f.Close()
+	}
+}
+
+// folderGone reports whether the folder whose entries cache file p holds no longer exists.
+func folderGone(p string) bool {
+	f, err := os.Open(p)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	line, _ := bufio.NewReader(f).ReadString('\n')
+	q, ok := strings.CutPrefix(strings.TrimSuffix(line, "\n"), cacheHeader+" ")
+	if !ok {
+		return false
+	}
+	dir, err := strconv.Unquote(q)
+	if err != nil {
+		return false
+	}
+	_, err = os.Stat(dir)
+	return os.IsNotExist(err)
 }

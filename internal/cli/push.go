@@ -310,6 +310,7 @@ func filePushInputs(ctx context.Context, opts *pushOptions) (*pushInputs, error)
 			modTime = &t
 		}
 	}
+	defer files.FlushDigests()
 	in := &pushInputs{ManifestAnnotations: ann[annotationManifestKey], ArtifactType: opts.artifactType}
 	var blobs []*files.Blob
 	byDigest := map[digest.Digest]*files.Blob{}
@@ -327,6 +328,7 @@ func filePushInputs(ctx context.Context, opts *pushOptions) (*pushInputs, error)
 	}
 	fail := func(err error) (*pushInputs, error) { in.Cleanup(); return nil, err }
 	seen := map[string]bool{}
+	var jobs []packJob
 	for _, fr := range opts.fileRefs {
 		p, mt, err := splitFileRef(fr)
 		if err != nil {
@@ -346,17 +348,24 @@ func filePushInputs(ctx context.Context, opts *pushOptions) (*pushInputs, error)
 			return fail(usagef("%s: given twice", p))
 		}
 		seen[title] = true
-		po := files.PackOptions{ModTime: modTime}
-		if opts.cold != nil {
-			po.Digest = opts.cold.digest
+		jobs = append(jobs, packJob{path: p, title: title, mediaType: mt})
+	}
+	po := files.PackOptions{ModTime: modTime}
+	if opts.cold != nil {
+		po.Digest = opts.cold.digest
+	}
+	packed, err := packAll(ctx, jobs, po, opts.remote.Concurrency)
+	for _, b := range packed {
+		if b != nil {
+			blobs = append(blobs, b)
 		}
-		b, err := files.Pack(ctx, p, title, mt, po)
-		if err != nil {
-			return fail(err)
-		}
-		blobs = append(blobs, b)
+	}
+	if err != nil {
+		return fail(err)
+	}
+	for i, b := range packed {
 		byDigest[b.Desc.Digest] = b
-		for k, v := range ann[p] {
+		for k, v := range ann[jobs[i].path] {
 			b.Desc.Annotations[k] = v
 		}
 		in.Layers = append(in.Layers, b.Desc)
