@@ -26,8 +26,9 @@ type groupCommit struct {
 	queue chan *groupWrite
 	stop  chan struct{}
 	done  chan struct{}
-	// groups counts the groups of more than one writer committed together.
-	groups atomic.Int64
+	// groups counts the groups of more than one writer committed together; taken, the
+	// writers taken from the queue; waiting, the writers waiting to enter it.
+	groups, taken, waiting atomic.Int64
 }
 
 // groupWrite is one writer waiting in a group.
@@ -65,11 +66,15 @@ func newGroupCommit(s *Store) *groupCommit {
 // its group starts is not run.
 func (g *groupCommit) write(ctx context.Context, fn func(conn) error) error {
 	w := &groupWrite{ctx: ctx, fn: fn, done: make(chan struct{})}
+	g.waiting.Add(1)
 	select {
 	case g.queue <- w:
+		g.waiting.Add(-1)
 	case <-ctx.Done():
+		g.waiting.Add(-1)
 		return ctx.Err()
 	case <-g.stop:
+		g.waiting.Add(-1)
 		return errClosed
 	}
 	<-w.done
@@ -91,6 +96,7 @@ func (g *groupCommit) loop() {
 		var first *groupWrite
 		select {
 		case first = <-g.queue:
+			g.taken.Add(1)
 		case <-g.stop:
 			return
 		}
@@ -99,6 +105,7 @@ func (g *groupCommit) loop() {
 		for len(group) < maxGroup {
 			select {
 			case w := <-g.queue:
+				g.taken.Add(1)
 				group = append(group, w)
 			default:
 				break more

@@ -201,12 +201,19 @@ func queued(s *Store, n int, write func(i int)) {
 			write(i)
 		}()
 		if i == 0 {
-			time.Sleep(50 * time.Millisecond) // the first is taken alone, the rest wait for it
+			until(func() bool { return s.group.taken.Load() == 1 }) // the first is taken alone
 		}
 	}
-	time.Sleep(100 * time.Millisecond)
+	until(func() bool { return s.group.waiting.Load() == int64(n-1) }) // the rest wait for it
 	<-s.writeSem
 	wg.Wait()
+}
+
+// until waits for cond to hold, polling.
+func until(cond func() bool) {
+	for !cond() {
+		time.Sleep(time.Millisecond)
+	}
 }
 
 // TestGroupCommit: writers that queue while a transaction runs commit together; one whose
