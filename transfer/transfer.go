@@ -135,9 +135,12 @@ type Options struct {
 	Events           Events
 	Upload           eoremote.UploadOptions // chunked, resumable uploads of large blobs to a registry
 	// Uploaded are blobs this run sent before the copy (a push that hashed files while
-	// uploading them): found at the destination, they count and show as sent, not skipped.
+	// uploading them): they are not checked again, and count and show as sent, not skipped.
 	Uploaded map[digest.Digest]bool
-	Stats    *Stats // filled when set
+	// Present are blobs this run found at the destination just before the copy: they are
+	// not checked again.
+	Present map[digest.Digest]bool
+	Stats   *Stats // filled when set
 }
 
 func (o *Options) graphOptions(src content.ReadOnlyStorage, dst content.Storage) oras.CopyGraphOptions {
@@ -234,9 +237,7 @@ func mountSource(src content.ReadOnlyStorage, dst content.Storage) string {
 // along. It returns the root descriptor.
 func Copy(ctx context.Context, src oras.ReadOnlyGraphTarget, srcRef string, dst oras.Target, dstRef string, o Options) (ocispec.Descriptor, error) {
 	g := o.graphOptions(src, dst)
-	if o.Force {
-		dst = forced(dst)
-	}
+	dst = destination(dst, o)
 	if _, err := digest.Parse(dstRef); err == nil || dstRef == "" {
 		// untagged at the destination: copy the graph only (a layout would otherwise get
 		// a ref.name that is a digest)
@@ -273,9 +274,7 @@ func referrersOptions(g oras.CopyGraphOptions) oras.ExtendedCopyOptions {
 // it (pushing the root by reference where the destination can, to save a round trip).
 func CopyRoot(ctx context.Context, src oras.ReadOnlyTarget, root ocispec.Descriptor, dst oras.Target, dstRef string, o Options) error {
 	g := o.graphOptions(src, dst)
-	if o.Force {
-		dst = forced(dst)
-	}
+	dst = destination(dst, o)
 	if dstRef == "" {
 		return oras.CopyGraph(ctx, src, dst, root, g)
 	}

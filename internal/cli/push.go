@@ -44,7 +44,7 @@ type pushOptions struct {
 	reproducible   bool
 	force          bool // look below manifests the destination already holds
 	upload         target.UploadFlags
-	cold           *coldUploads // large files uploaded while hashed (push_cold.go); nil for layouts
+	cold           *coldUploads // files sent while others are hashed (push_cold.go); nil for layouts
 	stac           string       // --stac ITEM.json: build the artifact from a STAC item (push_stac.go)
 	stacIn         string       // --stac-in config|layer|both
 
@@ -141,7 +141,12 @@ func runPush(ctx context.Context, stdio *IO, opts *pushOptions) error {
 			return err
 		}
 		if repo, ok := asRepository(t); ok {
-			opts.cold = newColdUploads(ctx, repo, opts.upload.Options(), p.t)
+			inFlight := opts.remote.Concurrency
+			if opts.remote.SmallConcurrency() > inFlight {
+				inFlight = opts.remote.SmallConcurrency()
+			}
+			opts.cold = newColdUploads(ctx, repo, opts.upload.Options(), p.t, inFlight)
+			defer opts.cold.close()
 		}
 		dst = t
 	}
@@ -175,7 +180,9 @@ func runPush(ctx context.Context, stdio *IO, opts *pushOptions) error {
 			return err
 		}
 	}
-	mdesc, manifest, stats, err := uploadArtifact(ctx, in, dst, ref, opts.reproducible, transfer.Options{Concurrency: opts.remote.Concurrency, SmallConcurrency: opts.remote.SmallConcurrency(), Force: opts.force, Upload: opts.upload.Options(), Uploaded: opts.cold.uploaded()}, p)
+	opts.cold.wait()
+	sent, present := opts.cold.uploaded()
+	mdesc, manifest, stats, err := uploadArtifact(ctx, in, dst, ref, opts.reproducible, transfer.Options{Concurrency: opts.remote.Concurrency, SmallConcurrency: opts.remote.SmallConcurrency(), Force: opts.force, Upload: opts.upload.Options(), Uploaded: sent, Present: present}, p)
 	if err != nil {
 		return err
 	}
@@ -245,6 +252,7 @@ func uploadArtifact(ctx context.Context, in *pushInputs, dst oras.Target, ref ta
 		Force:            xfer.Force,
 		Upload:           xfer.Upload,
 		Uploaded:         xfer.Uploaded,
+		Present:          xfer.Present,
 		Stats:            stats,
 		Events:           p.transferEvents("Uploading", "Uploaded ", "Exists   ", "Mounted  "),
 	}
@@ -353,6 +361,9 @@ func filePushInputs(ctx context.Context, opts *pushOptions) (*pushInputs, error)
 	po := files.PackOptions{ModTime: modTime}
 	if opts.cold != nil {
 		po.Digest = opts.cold.digest
+		if manifestBound(jobs, ann) <= maxManifestSize {
+			opts.cold.allowEarly()
+		}
 	}
 	packed, err := packAll(ctx, jobs, po, opts.remote.Concurrency)
 	for _, b := range packed {
@@ -391,6 +402,26 @@ func filePushInputs(ctx context.Context, opts *pushOptions) (*pushInputs, error)
 		in.Config = &b.Desc
 	}
 	return in, nil
+}
+
+// manifestBound is more than the manifest of jobs can take: every layer's descriptor with
+// room for the longest digest, size and media type a push writes, the annotations as given,
+// and 64 KiB for the rest (config, subject, artifact type).
+func manifestBound(jobs []packJob, ann map[string]map[string]string) int {
+	n := 64 << 10
+	for _, k := range []string{annotationManifestKey, annotationConfigKey} {
+		b, _ := json.Marshal(ann[k])
+		n += len(b)
+	}
+	for _, j := range jobs {
+		a := map[string]string{ocispec.AnnotationTitle: j.title}
+		for k, v := range ann[j.path] {
+			a[k] = v
+		}
+		b, _ := json.Marshal(a)
+		n += 512 + len(j.mediaType) + len(b)
+	}
+	return n
 }
 
 // buildManifest writes an OCI image manifest (image-spec v1.1): the OCI empty config when
