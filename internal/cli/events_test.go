@@ -19,11 +19,12 @@ import (
 )
 
 // uploadCounter is eopack's registry handler counting finished blob uploads per digest
-// (the PUT that closes an upload session carries ?digest=).
+// (the PUT that closes an upload session carries ?digest=), and blob HEADs.
 type uploadCounter struct {
-	h  http.Handler
-	mu sync.Mutex
-	n  map[string]int
+	h     http.Handler
+	mu    sync.Mutex
+	n     map[string]int
+	heads map[string]int
 }
 
 func newUploadCounter(t *testing.T) (*uploadCounter, string) {
@@ -33,7 +34,7 @@ func newUploadCounter(t *testing.T) (*uploadCounter, string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { fs.Close() })
-	c := &uploadCounter{h: registry.New(fs, registry.Options{}), n: map[string]int{}}
+	c := &uploadCounter{h: registry.New(fs, registry.Options{}), n: map[string]int{}, heads: map[string]int{}}
 	srv := httptest.NewServer(c)
 	t.Cleanup(srv.Close)
 	return c, strings.TrimPrefix(srv.URL, "http://")
@@ -46,7 +47,21 @@ func (c *uploadCounter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.n[d]++
 		c.mu.Unlock()
 	}
+	if _, d, ok := strings.Cut(r.URL.Path, "/blobs/"); ok && r.Method == http.MethodHead {
+		c.mu.Lock()
+		c.heads[d]++
+		c.mu.Unlock()
+	}
 	c.h.ServeHTTP(w, r)
+}
+
+// take returns the uploads and HEADs counted so far, and starts counting anew.
+func (c *uploadCounter) take() (uploads, heads map[string]int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	uploads, heads = c.n, c.heads
+	c.n, c.heads = map[string]int{}, map[string]int{}
+	return uploads, heads
 }
 
 // onceEach fails unless every digest in want was uploaded exactly once and nothing else was.
