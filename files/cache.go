@@ -33,6 +33,7 @@ import (
 
 const (
 	cacheHeader   = "eopack digest cache 1"
+	cacheDirName  = "digest-cache"
 	cacheMaxAge   = 30 * 24 * time.Hour
 	sweepEvery    = 24 * time.Hour
 	sweepStamp    = ".swept"
@@ -70,15 +71,19 @@ func cacheRoot() string {
 	return filepath.Join(d, "eopack")
 }
 
-// identity is the cache key material of a file as fi describes it, or "" when it cannot be had.
-func identity(fi os.FileInfo) string {
+// identity is the cache key material of a file as fi describes it (device, inode, size,
+// mtime, ctime), the fields separated by sep, or "" when it cannot be had.
+func identity(fi os.FileInfo, sep string) string {
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	if !ok {
 		return ""
 	}
-	return fmt.Sprintf("%d:%d:%d:%d.%d:%d.%d", st.Dev, st.Ino, fi.Size(),
+	return fmt.Sprintf("%d"+sep+"%d"+sep+"%d"+sep+"%d.%d"+sep+"%d.%d", st.Dev, st.Ino, fi.Size(),
 		st.Mtim.Sec, st.Mtim.Nsec, st.Ctim.Sec, st.Ctim.Nsec)
 }
+
+// lineID is the identity of a file as the cache's lines hold it.
+func lineID(fi os.FileInfo) string { return identity(fi, ":") }
 
 // FileIdentity is the identity of the file at p that the digest cache keys on (path, device,
 // inode, size, times), or "" when it cannot be had.
@@ -87,28 +92,34 @@ func FileIdentity(p string) string {
 	if err != nil {
 		return ""
 	}
-	st, ok := fi.Sys().(*syscall.Stat_t)
+	id := identity(fi, "\x00")
 	abs, err := filepath.Abs(p)
-	if !ok || err != nil {
+	if id == "" || err != nil {
 		return ""
 	}
-	return fmt.Sprintf("%s\x00%d\x00%d\x00%d\x00%d.%d\x00%d.%d", abs, st.Dev, st.Ino, fi.Size(),
-		st.Mtim.Sec, st.Mtim.Nsec, st.Ctim.Sec, st.Ctim.Nsec)
+	return abs + "\x00" + id
 }
 
 // HashFileCached is HashFile with the digest cache.
 func HashFileCached(p string) (digest.Digest, int64, error) {
 	fc, name, fi := lookup(p)
-	if fc != nil {
-		if d, ok := fc.get(name, identity(fi)); ok {
-			return d, fi.Size(), nil
-		}
+	if fc == nil {
+		return HashFile(p)
 	}
+	if d, ok := fc.get(name, lineID(fi)); ok {
+		return d, fi.Size(), nil
+	}
+	return HashAndRemember(p, fi)
+}
+
+// HashAndRemember is HashFile, whose digest it remembers (RememberDigest) when the file
+// was fi before it was read and has all of fi's bytes.
+func HashAndRemember(p string, fi os.FileInfo) (digest.Digest, int64, error) {
 	d, n, err := HashFile(p)
 	if err != nil {
 		return "", 0, err
 	}
-	if fc != nil && n == fi.Size() {
+	if n == fi.Size() {
 		RememberDigest(p, fi, d)
 	}
 	return d, n, nil
@@ -120,7 +131,7 @@ func CachedDigest(p string) (digest.Digest, int64, bool) {
 	if fc == nil {
 		return "", 0, false
 	}
-	d, ok := fc.get(name, identity(fi))
+	d, ok := fc.get(name, lineID(fi))
 	return d, fi.Size(), ok
 }
 
@@ -128,12 +139,13 @@ func CachedDigest(p string) (digest.Digest, int64, bool) {
 // only if the file has not changed since. FlushDigests writes it to the cache.
 func RememberDigest(p string, fi os.FileInfo, d digest.Digest) {
 	fc, name, now := lookup(p)
-	if fc == nil || identity(now) != identity(fi) {
+	id := lineID(fi)
+	if fc == nil || lineID(now) != id {
 		return
 	}
 	digestCache.Lock()
 	defer digestCache.Unlock()
-	fc.entries[name] = cacheLine{id: identity(fi), d: d}
+	fc.entries[name] = cacheLine{id: id, d: d}
 	fc.dirty[name] = true
 }
 
@@ -145,7 +157,7 @@ func lookup(p string) (*folderCache, string, os.FileInfo) {
 		return nil, "", nil
 	}
 	fi, err := os.Stat(p)
-	if err != nil || identity(fi) == "" {
+	if err != nil || lineID(fi) == "" {
 		return nil, "", nil
 	}
 	abs, err := filepath.Abs(p)
@@ -175,7 +187,20 @@ func (fc *folderCache) get(name, id string) (digest.Digest, bool) {
 // cacheFile is where the entries of folder dir are kept.
 func cacheFile(root, dir string) string {
 	sum := sha256.Sum256([]byte(dir))
-	return filepath.Join(root, "digest-cache", hex.EncodeToString(sum[:16]))
+	return filepath.Join(root, cacheDirName, hex.EncodeToString(sum[:16]))
+}
+
+// header is a cache file's first line, naming its folder dir.
+func header(dir string) string { return cacheHeader + " " + strconv.Quote(dir) }
+
+// parseHeader is the folder a cache file's first line names.
+func parseHeader(line string) (string, bool) {
+	q, ok := strings.CutPrefix(line, cacheHeader+" ")
+	if !ok {
+		return "", false
+	}
+	dir, err := strconv.Unquote(q)
+	return dir, err == nil
 }
 
 // readCacheFile reads the entries of folder dir from file; none when it is missing, of
@@ -189,7 +214,10 @@ func readCacheFile(file, dir string) map[string]cacheLine {
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 64*1024), 1<<20)
-	if !sc.Scan() || sc.Text() != cacheHeader+" "+strconv.Quote(dir) {
+	if !sc.Scan() {
+		return entries
+	}
+	if named, ok := parseHeader(sc.Text()); !ok || named != dir {
 		return entries
 	}
 	for sc.Scan() {
@@ -270,7 +298,7 @@ func writeCacheFile(file, dir string, entries map[string]cacheLine) error {
 		return err
 	}
 	w := bufio.NewWriter(tmp)
-	fmt.Fprintf(w, "%s %s\n", cacheHeader, strconv.Quote(dir))
+	fmt.Fprintln(w, header(dir))
 	for name, e := range entries {
 		fmt.Fprintf(w, "%s %s %s\n", e.d, e.id, strconv.Quote(name))
 	}
@@ -290,7 +318,7 @@ func writeCacheFile(file, dir string, entries map[string]cacheLine) error {
 // sweepCache removes, at most once a day, the cache files of folders that are gone or that
 // were not written for cacheMaxAge, and leftover temp files.
 func sweepCache(root string, now time.Time) {
-	dir := filepath.Join(root, "digest-cache")
+	dir := filepath.Join(root, cacheDirName)
 	stamp := filepath.Join(dir, sweepStamp)
 	if fi, err := os.Stat(stamp); err == nil && now.Sub(fi.ModTime()) < sweepEvery {
 		return
@@ -325,12 +353,8 @@ func folderGone(p string) bool {
 	}
 	defer f.Close()
 	line, _ := bufio.NewReader(f).ReadString('\n')
-	q, ok := strings.CutPrefix(strings.TrimSuffix(line, "\n"), cacheHeader+" ")
+	dir, ok := parseHeader(strings.TrimSuffix(line, "\n"))
 	if !ok {
-		return false
-	}
-	dir, err := strconv.Unquote(q)
-	if err != nil {
 		return false
 	}
 	_, err = os.Stat(dir)

@@ -77,16 +77,12 @@ func (c *coldUploads) digest(p, title, mediaType string) (digest.Digest, int64, 
 	}
 	desc := ocispec.Descriptor{MediaType: mediaType, Size: fi.Size(), Annotations: map[string]string{ocispec.AnnotationTitle: title}}
 	if !c.up.Chunked(fi.Size()) {
-		d, n, err := files.HashFile(p)
-		if err != nil {
-			return "", 0, err
-		}
-		if n == fi.Size() {
-			files.RememberDigest(p, fi, d)
+		d, n, err := files.HashAndRemember(p, fi)
+		if err == nil && n == fi.Size() {
 			desc.Digest = d
 			c.sendEarly(p, desc)
 		}
-		return d, n, nil
+		return d, n, err
 	}
 	f, err := os.Open(p)
 	if err != nil {
