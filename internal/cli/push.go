@@ -141,10 +141,8 @@ func runPush(ctx context.Context, stdio *IO, opts *pushOptions) error {
 			return err
 		}
 		if repo, ok := asRepository(t); ok {
-			inFlight := opts.remote.Concurrency
-			if opts.remote.SmallConcurrency() > inFlight {
-				inFlight = opts.remote.SmallConcurrency()
-			}
+			// as many small blobs in flight as the copy sends (transfer.Options)
+			inFlight := max(opts.remote.Concurrency, opts.remote.SmallConcurrency())
 			opts.cold = newColdUploads(ctx, repo, opts.upload.Options(), p.t, inFlight)
 			defer opts.cold.close()
 		}
