@@ -68,14 +68,22 @@ bench_now() { date +%s.%N; }
 # bench_median : the median of the numbers on stdin, one a line, to two decimals.
 bench_median() { sort -g | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.2f", m}'; }
 
+# bench_cpu PID : the process's user + system CPU seconds so far (/proc/PID/stat, fields 14
+# and 15; the command name in field 2 has no spaces here).
+bench_cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$1/stat"; }
+
 # bench_time_rss OUT CMD… : runs CMD (output to $BENCH_WORK/last.log, shown if it fails) and
-# appends "<wall seconds> <peak RSS KiB>" to OUT. Needs GNU time (/usr/bin/time).
+# appends "<wall seconds> <peak RSS KiB> <CMD's CPU seconds> <server's CPU seconds>" to OUT,
+# the server being the process BENCH_SERVER_PID names (its CPU during CMD; 0 when unset).
+# Needs GNU time (/usr/bin/time).
 bench_time_rss() {
-  local out=$1; shift
+  local out=$1 s0=0 s1=0; shift
   sync # flush the previous run's writes so they do not slow this one
-  /usr/bin/time -f "%e %M" -o "$BENCH_WORK/time" "$@" >"$BENCH_WORK/last.log" 2>&1 || {
+  [ -z "${BENCH_SERVER_PID:-}" ] || s0=$(bench_cpu "$BENCH_SERVER_PID")
+  /usr/bin/time -f "%e %M %U %S" -o "$BENCH_WORK/time" "$@" >"$BENCH_WORK/last.log" 2>&1 || {
     echo "FAILED: $*" >&2; cat "$BENCH_WORK/last.log" >&2; exit 1; }
-  cat "$BENCH_WORK/time" >>"$out"
+  [ -z "${BENCH_SERVER_PID:-}" ] || s1=$(bench_cpu "$BENCH_SERVER_PID")
+  awk -v s0="$s0" -v s1="$s1" '{printf "%s %s %.2f %.2f\n", $1, $2, $3 + $4, s1 - s0}' "$BENCH_WORK/time" >>"$out"
 }
 
 # bench_median3 : bench_median to three decimals (for timings well under a second).
@@ -171,6 +179,8 @@ bench_client_dir() {
 # bench_med NAME / bench_peak NAME : the median wall seconds / the largest peak RSS in MiB of
 # the runs bench_time_rss recorded in $BENCH_WORK/NAME.txt.
 bench_med() { awk '{print $1}' "$BENCH_WORK/$1.txt" | bench_median; }
+# bench_med_col NAME K : the median of column K (3: the command's CPU seconds, 4: the server's).
+bench_med_col() { awk -v k="$2" '{print $k}' "$BENCH_WORK/$1.txt" | bench_median; }
 bench_peak() { echo $(( $(awk '{print $2}' "$BENCH_WORK/$1.txt" | sort -n | tail -1) / 1024 )); }
 
 # bench_pull NAME DIR PULL… : records PULL… -o DIR/out (a new folder) as NAME, then fails the

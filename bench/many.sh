@@ -10,8 +10,11 @@
 # fresh repository), stored (the same files to another fresh repository: the registry holds
 # every blob, the repository none), re-push (the first again: every blob is there), pull
 # (into an empty folder, compared with the input). After each run of both tools the registry
-# restarts on empty storage. Prints a markdown table of the medians with the ratio eopack/oras
-# and each tool's peak RSS (GNU time).
+# restarts on empty storage. Prints a markdown table of the medians with the ratio eopack/oras,
+# each tool's peak RSS (GNU time) and CPU, and the registry's CPU during each tool's run. The
+# registry's CPU during eopack's run over the machine's cores is a floor under eopack's time
+# that no client making the same requests can go below; "floor/oras" is that floor over
+# ORAS's time (and over the limit, for the big set on loopback).
 #
 # Each round-trip time of BENCH_RTTS (milliseconds, default "0 10") is a network of its own:
 # 0 is loopback, and any other puts bench/netdelay in front of both registries, adding that
@@ -141,6 +144,7 @@ for s in $SETS; do
           if [ $tool = eopack ]; then push=("$EOPACK" push); pull=("$EOPACK" pull)
           else push=(oras push --plain-http --no-tty); pull=(oras pull --plain-http --no-tty); fi
           m=$r-$s-$rtt-$tool
+          export BENCH_SERVER_PID=${pid[$r]}
           measure "$m-push"   "${push[@]}" "$ref:v1" d/*
           measure "$m-stored" "${push[@]}" "$ref-again:v1" d/*
           measure "$m-repush" "${push[@]}" "$ref:v1" d/*
@@ -157,8 +161,9 @@ done
 verdict() { awk -v r="$1" -v m="$2" -v of="$3" 'BEGIN { printf "≤ %s× %s %s", m, of, (r <= m ? "✓" : "✗") }'; }
 status=0
 echo
-echo "| registry | set | rtt ms | op | eopack s | oras s | eopack/oras | limit s | eopack/limit | target | eopack RSS MiB | oras RSS MiB |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+cores=$(nproc)
+echo "| registry | set | rtt ms | op | eopack s | oras s | eopack/oras | limit s | eopack/limit | target | eopack RSS MiB | oras RSS MiB | CPU s eopack / oras | registry CPU s in eopack's / oras's | floor s (/oras, /limit) |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 for r in dist serve; do
   for s in $SETS; do
     read -r h c d <"$WORK/limit-$s.txt"
@@ -179,7 +184,11 @@ for r in dist serve; do
         fi
         [[ $tgt == *✗* ]] && status=1
         (( er > 64 )) && { status=1; er="$er ✗"; }
-        echo "| $r | $s | $rtt | $op | $e | $o | $eo | $lim | $el | $tgt | $er | $orr |"
+        ec=$(bench_med_col "$m-eopack-$op" 3); oc=$(bench_med_col "$m-oras-$op" 3)
+        esv=$(bench_med_col "$m-eopack-$op" 4); osv=$(bench_med_col "$m-oras-$op" 4)
+        fs=$(bench_ratio "$esv" "$cores"); fl="$fs ($(bench_ratio "$fs" "$o")"
+        [ "$lim" = – ] && fl="$fl)" || fl="$fl, $(bench_ratio "$fs" "$l"))"
+        echo "| $r | $s | $rtt | $op | $e | $o | $eo | $lim | $el | $tgt | $er | $orr | $ec / $oc | $esv / $osv | $fl |"
       done
     done
   done
@@ -189,6 +198,7 @@ for s in $SETS; do
   read -r h c d <"$WORK/limit-$s.txt"
   awk -v s="$s" -v h="$h" -v c="$c" -v d="$d" 'BEGIN { l = h + c; printf "limit of %s: sha256 %.2f s + loopback copy %.2f s = %.2f s (pull); the registries\047 disk (dd, fsync) %.2f s; push: the larger, %.2f s\n", s, h, c, l, d, (d > l ? d : l) }'
 done
+echo "cores: $cores (floor = the registry's CPU in eopack's run / cores)"
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 if (( status == 0 )); then echo "targets met"; else echo "targets NOT met"; fi
 exit $status

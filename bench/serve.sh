@@ -28,8 +28,6 @@ bench_init serve
 work=$BENCH_WORK
 cdir=
 trap 'bench_cleanup; [ -z "$cdir" ] || [ "$cdir" = "$work/client" ] || rm -rf "$cdir"' EXIT
-# cpu PID: the process's user+system CPU seconds so far (/proc/PID/stat fields 14 and 15).
-cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$1/stat"; }
 hwm() { awk '/VmHWM/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
 
 (cd "$repo" && go build -o "$work/eopack" ./cmd/eopack)
@@ -69,14 +67,14 @@ timed() { # file cmd...: append the elapsed seconds of cmd to file
   echo "$t1 - $t0" | bc >>"$out"
 }
 : >"$work/serve.push"; : >"$work/dist.push"; : >"$work/serve.pull"; : >"$work/dist.pull"
-sc0=$(cpu "$serve_pid"); dc0=$(cpu "$dist_pid")
+sc0=$(bench_cpu "$serve_pid"); dc0=$(bench_cpu "$dist_pid")
 for i in $(seq "$RUNS"); do
   for r in serve dist; do
     addr=$serve_addr; [ $r = dist ] && addr=$dist_addr
     (cd "$cdir" && timed "$work/$r.push" oras push --plain-http --no-tty "$addr/bench/big$i:v1" big.bin:application/octet-stream)
   done
 done
-sc1=$(cpu "$serve_pid"); dc1=$(cpu "$dist_pid")
+sc1=$(bench_cpu "$serve_pid"); dc1=$(bench_cpu "$dist_pid")
 for i in $(seq "$RUNS"); do
   for r in serve dist; do
     addr=$serve_addr; [ $r = dist ] && addr=$dist_addr
@@ -85,7 +83,7 @@ for i in $(seq "$RUNS"); do
     cmp -s "$cdir/out/big.bin" "$cdir/big.bin" || { echo "bench/serve: $r pulled different bytes" >&2; exit 1; }
   done
 done
-sc2=$(cpu "$serve_pid"); dc2=$(cpu "$dist_pid")
+sc2=$(bench_cpu "$serve_pid"); dc2=$(bench_cpu "$dist_pid")
 serve_rss=$(hwm "$serve_pid"); dist_rss=$(hwm "$dist_pid")
 rm -rf "$cdir/out"
 
