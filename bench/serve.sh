@@ -245,6 +245,9 @@ for i in $(seq "$CURL_RUNS"); do
   done
 done
 
+# each server's peak RSS so far: the large transfers (ORAS, curl) and the small artifacts
+serve_hwm_1g=$(hwm "$serve_pid"); dist_hwm_1g=$(hwm "$dist_pid")
+
 # Concurrent readers: CONC different blobs on each registry, then CONC parallel GETs of them
 # per run; aggregate MiB/s = all bytes / wall time. Each server's RSS is sampled every 100 ms
 # over the whole phase.
@@ -317,8 +320,8 @@ if [ -n "${SERVE_BEFORE:-}" ]; then
 fi
 printf '  %-31s %10s s %10s s %11s %11s %10s  (target serve/dist <= 1.0)\n' "blob GET" "$sg" "$dg" - - "$(ratio "$sg" "$dg")"
 printf '  %-31s %7s MiB/s %7s MiB/s %11s %11s %10s  (target serve/dist >= 1.0)\n' "$CONC GETs x $CONC_MIB MiB, parallel" "$st" "$dt" - - "$(ratio "$st" "$dt")"
-printf '  RSS: max VmRSS during the parallel GETs: serve %d MiB, distribution %d MiB; VmHWM since start (all phases): serve %d MiB, distribution %d MiB\n' \
-  "$serve_conc_rss" "$dist_conc_rss" "$serve_hwm_end" "$dist_hwm_end"
+printf '  RSS: VmHWM through the %d MiB transfers and small artifacts: serve %d MiB, distribution %d MiB; max VmRSS during the parallel GETs: serve %d MiB, distribution %d MiB; VmHWM at the end: serve %d MiB, distribution %d MiB\n' \
+  "$SIZE_MIB" "$serve_hwm_1g" "$dist_hwm_1g" "$serve_conc_rss" "$dist_conc_rss" "$serve_hwm_end" "$dist_hwm_end"
 # every run's figures, in run order, for a reader who doubts a median
 raw() { tr '\n' ' ' <"$work/$1"; }
 printf '  runs (s): sha256 %s| dd + fsync %s\n' "$(raw lim.sha)" "$(raw lim.dd)"

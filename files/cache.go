@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -14,6 +15,8 @@ import (
 	"time"
 
 	"github.com/opencontainers/go-digest"
+
+	"github.com/eopack/eopack/internal/fsutil"
 )
 
 // A digest cache, as git's index and restic do: a file's sha256 is remembered against its
@@ -293,26 +296,15 @@ func writeCacheFile(file, dir string, entries map[string]cacheLine) error {
 	if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(file), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	w := bufio.NewWriter(tmp)
-	fmt.Fprintln(w, header(dir))
-	for name, e := range entries {
-		fmt.Fprintf(w, "%s %s %s\n", e.d, e.id, strconv.Quote(name))
-	}
-	err = w.Flush()
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), file)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-	}
-	return err
+	// not durable: a cache lost in a crash costs one hashing of the files again
+	return fsutil.WriteFile(file, 0o600, false, func(out io.Writer) error {
+		w := bufio.NewWriter(out)
+		fmt.Fprintln(w, header(dir))
+		for name, e := range entries {
+			fmt.Fprintf(w, "%s %s %s\n", e.d, e.id, strconv.Quote(name))
+		}
+		return w.Flush()
+	})
 }
 
 // sweepCache removes, at most once a day, the cache files of folders that are gone or that
@@ -336,7 +328,7 @@ func sweepCache(root string, now time.Time) {
 		if err != nil {
 			continue
 		}
-		if now.Sub(fi.ModTime()) > cacheMaxAge || (strings.HasPrefix(e.Name(), ".tmp-") && now.Sub(fi.ModTime()) > time.Hour) || folderGone(p) {
+		if now.Sub(fi.ModTime()) > cacheMaxAge || (fsutil.IsTemp(e.Name()) && now.Sub(fi.ModTime()) > time.Hour) || folderGone(p) {
 			os.Remove(p)
 		}
 	}

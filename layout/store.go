@@ -245,28 +245,12 @@ func IsManifest(mediaType string) bool {
 	return false
 }
 
-// writeFileAtomic writes data to a temp file beside path, fsyncs, renames and fsyncs the folder.
+// writeFileAtomic replaces the file at path with data, durably (fsutil.WriteFile).
 func writeFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
+	return fsutil.WriteFile(path, 0o644, true, func(w io.Writer) error {
+		_, err := w.Write(data)
 		return err
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		return err
-	}
-	return fsutil.SyncDir(dir)
+	})
 }
 
 // Interfaces the store is used through.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -127,26 +128,10 @@ func exists(path string) bool {
 	return err == nil
 }
 
-// writeFileAtomic writes data to a temp file beside path, fsyncs it and renames it to path.
+// writeFileAtomic replaces the file at path with data, durably (fsutil.WriteFile).
 func writeFileAtomic(path string, data []byte) error {
-	tmp := path + ".tmp"
-	f, err := os.Create(tmp)
-	if err != nil {
+	return fsutil.WriteFile(path, 0o644, true, func(w io.Writer) error {
+		_, err := w.Write(data)
 		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	return fsutil.SyncDir(filepath.Dir(path))
+	})
 }

@@ -3,7 +3,6 @@ package cli
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -23,11 +22,7 @@ import (
 // registry breaks every range from 8 MiB on, the second one fetches only what is missing.
 func TestBlobFetchResumes(t *testing.T) {
 	t.Setenv("EOPACK_RANGED_MIN_SIZE", "1MiB")
-	fs, err := registry.Open(t.Context(), t.TempDir(), io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { fs.Close() })
+	fs := openStorage(t)
 	var asked, served atomic.Int64
 	h := registry.New(fs, registry.Options{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -11,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/eopack/eopack/internal/fsutil"
 	"github.com/eopack/eopack/registry"
 	"github.com/opencontainers/go-digest"
 )
@@ -108,7 +108,7 @@ func TestBlobFetchRefusesCorruptBlob(t *testing.T) {
 	}
 	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
-		if strings.Contains(e.Name(), ".eopack-") {
+		if fsutil.IsTemp(e.Name()) {
 			t.Errorf("temp file left: %s", e.Name())
 		}
 	}
@@ -140,11 +140,7 @@ func (f *verbsFlipWriter) Write(p []byte) (int, error) {
 
 // A registry that sends wrong bytes: blob fetch refuses them, and no file appears.
 func TestBlobFetchRefusesLyingRegistry(t *testing.T) {
-	fs, err := registry.Open(t.Context(), t.TempDir(), io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { fs.Close() })
+	fs := openStorage(t)
 	honest := httptest.NewServer(registry.New(fs, registry.Options{}))
 	defer honest.Close()
 	lying := httptest.NewServer(verbsCorruptBlobs{registry.New(fs, registry.Options{})})

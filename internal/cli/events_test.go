@@ -3,7 +3,6 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -29,11 +28,7 @@ type uploadCounter struct {
 
 func newUploadCounter(t *testing.T) (*uploadCounter, string) {
 	t.Helper()
-	fs, err := registry.Open(t.Context(), t.TempDir(), io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { fs.Close() })
+	fs := openStorage(t)
 	c := &uploadCounter{h: registry.New(fs, registry.Options{}), n: map[string]int{}, heads: map[string]int{}}
 	srv := httptest.NewServer(c)
 	t.Cleanup(srv.Close)

@@ -13,15 +13,22 @@ import (
 	"golang.org/x/crypto/bcrypt"
 )
 
-// verbsRegistry serves the project's registry handler on 127.0.0.1 (plain HTTP is
-// automatic for loopback). With users, push/pull need basic auth (Private).
-func verbsRegistry(t *testing.T, users map[string]string) string {
+// openStorage opens a registry storage in a temporary folder, closed when the test ends.
+func openStorage(t *testing.T) *registry.Storage {
 	t.Helper()
 	fs, err := registry.Open(t.Context(), t.TempDir(), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { fs.Close() })
+	return fs
+}
+
+// verbsRegistry serves the project's registry handler on 127.0.0.1 (plain HTTP is
+// automatic for loopback). With users, push/pull need basic auth (Private).
+func verbsRegistry(t *testing.T, users map[string]string) string {
+	t.Helper()
+	fs := openStorage(t)
 	var opt registry.Options
 	if len(users) > 0 {
 		path := filepath.Join(t.TempDir(), "htpasswd")
@@ -34,6 +41,7 @@ func verbsRegistry(t *testing.T, users map[string]string) string {
 			lines = append(lines, u+":"+string(h))
 		}
 		os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o600)
+		var err error
 		if opt.Auth, err = registry.LoadHtpasswd(path); err != nil {
 			t.Fatal(err)
 		}

@@ -17,6 +17,7 @@ import (
 	"oras.land/oras-go/v2"
 	"oras.land/oras-go/v2/registry/remote"
 
+	"github.com/eopack/eopack/internal/fsutil"
 	"github.com/eopack/eopack/target"
 )
 
@@ -149,40 +150,21 @@ func repoPath(r target.Ref) string { return r.With("").String() }
 // errUnsupportedOnLayout says a verb needs a registry.
 var errUnsupportedOnLayout = errors.New("not supported on an OCI image layout")
 
-// writeFileAtomic streams r into path through a temp file in the same folder, calls check
-// (e.g. a digest verification) before the file becomes visible, then renames it into place.
-// On any error the temp file is removed and path is untouched.
-func writeFileAtomic(path string, r io.Reader, check func() error) (err error) {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+// writeFileAtomic streams r into path (creating its folder) through a temp file in the same
+// folder, calls check (e.g. a digest verification) before the file becomes visible, then
+// renames it into place, durably (fsutil.WriteFile). On any error the temp file is removed
+// and path is untouched.
+func writeFileAtomic(path string, r io.Reader, check func() error) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".eopack-*")
-	if err != nil {
-		return fmt.Errorf("creating %s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
+	return fsutil.WriteFile(path, 0o644, true, func(w io.Writer) error {
+		if _, err := io.Copy(w, r); err != nil {
+			return fmt.Errorf("writing %s: %w", path, err)
 		}
-	}()
-	if _, err = io.Copy(tmp, r); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if check != nil {
-		if err = check(); err != nil {
-			return err
+		if check != nil {
+			return check()
 		}
-	}
-	if err = tmp.Chmod(0o644); err != nil {
-		return err
-	}
-	if err = tmp.Sync(); err != nil {
-		return err
-	}
-	if err = tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+		return nil
+	})
 }

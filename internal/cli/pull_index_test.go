@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -29,11 +28,7 @@ type pullIndexRepo struct {
 
 func newPullIndexRepo(t *testing.T) *pullIndexRepo {
 	t.Helper()
-	fs, err := registry.Open(t.Context(), t.TempDir(), io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { fs.Close() })
+	fs := openStorage(t)
 	srv := httptest.NewServer(registry.New(fs, registry.Options{}))
 	t.Cleanup(srv.Close)
 	ref := strings.TrimPrefix(srv.URL, "http://") + "/t/multi"

@@ -1,5 +1,6 @@
-// Package fsutil holds the small file-system helpers the stores share: durable directory
-// entries and copies that stop when their context is done.
+// Package fsutil holds the small file-system helpers the stores and commands share: durable
+// directory entries, files replaced whole through a temporary file, and copies that stop
+// when their context is done.
 package fsutil
 
 import (
