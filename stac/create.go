@@ -241,23 +241,3 @@ func polygon(ring [][2]float64) json.RawMessage {
 	g, _ := json.Marshal(map[string]any{"type": "Polygon", "coordinates": [][][2]float64{ring}})
 	return g
 }
-
-// ParseBBox parses "w,s,e,n" in WGS84 degrees.
-func ParseBBox(s string) ([]float64, error) {
-	parts := strings.Split(s, ",")
-	if len(parts) != 4 {
-		return nil, fmt.Errorf("bbox %q: want w,s,e,n", s)
-	}
-	b := make([]float64, 4)
-	for i, p := range parts {
-		v, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
-		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-			return nil, fmt.Errorf("bbox %q: %q is not a number", s, p)
-		}
-		b[i] = v
-	}
-	if b[0] < -180 || b[2] > 180 || b[1] < -90 || b[3] > 90 || b[1] > b[3] {
-		return nil, fmt.Errorf("bbox %q: not w,s,e,n in WGS84 degrees", s)
-	}
-	return b, nil
-}

@@ -12,6 +12,7 @@ import (
 	"github.com/peterstace/simplefeatures/geom"
 
 	"github.com/eopack/eopack/cql2"
+	"github.com/eopack/eopack/stac"
 	"github.com/eopack/eopack/stacindex"
 )
 
@@ -203,36 +204,10 @@ func nonEmpty(l []string) []string {
 	return l
 }
 
-// checkBBox validates a bbox of 4 numbers (w, s, e, n) or 6 (w, s, zmin, e, n, zmax). A west
-// greater than east crosses the antimeridian.
+// checkBBox validates a bbox (stac.CheckBBox) as a request's.
 func checkBBox(b []float64) ([]float64, error) {
-	if len(b) != 4 && len(b) != 6 {
-		return nil, badRequest("bbox: %d numbers, want 4 or 6", len(b))
-	}
-	for _, f := range b {
-		if math.IsNaN(f) || math.IsInf(f, 0) {
-			return nil, badRequest("bbox: %v is not a finite number", f)
-		}
-	}
-	w, s, e, n := b[0], b[1], b[2], b[3]
-	if len(b) == 6 {
-		w, s, e, n = b[0], b[1], b[3], b[4]
-		if b[2] > b[5] {
-			return nil, badRequest("bbox: minimum elevation %v above maximum %v", b[2], b[5])
-		}
-	}
-	for _, lon := range []float64{w, e} {
-		if lon < -180 || lon > 180 {
-			return nil, badRequest("bbox: longitude %v outside -180..180", lon)
-		}
-	}
-	for _, lat := range []float64{s, n} {
-		if lat < -90 || lat > 90 {
-			return nil, badRequest("bbox: latitude %v outside -90..90", lat)
-		}
-	}
-	if s > n {
-		return nil, badRequest("bbox: south %v is north of north %v", s, n)
+	if err := stac.CheckBBox(b); err != nil {
+		return nil, badRequest("bbox: %v", err)
 	}
 	return b, nil
 }

@@ -7,8 +7,6 @@ package stacsearch
 import (
 	"encoding/json"
 	"fmt"
-	"math"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -31,30 +29,6 @@ type Params struct {
 type Sort struct {
 	Field string
 	Desc  bool
-}
-
-// ParseBBox reads "w,s,e,n" (or six numbers with heights).
-func ParseBBox(s string) ([]float64, error) {
-	parts := strings.Split(s, ",")
-	if len(parts) != 4 && len(parts) != 6 {
-		return nil, fmt.Errorf("bbox %q: want 4 numbers w,s,e,n (or 6 with heights)", s)
-	}
-	b := make([]float64, len(parts))
-	for i, p := range parts {
-		f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
-		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-			return nil, fmt.Errorf("bbox %q: %q is not a number", s, p)
-		}
-		b[i] = f
-	}
-	n := len(b) / 2
-	if b[1] > b[n+1] {
-		return nil, fmt.Errorf("bbox %q: south %g is above north %g", s, b[1], b[n+1])
-	}
-	if b[0] < -180 || b[n] > 180 || b[1] < -90 || b[n+1] > 90 {
-		return nil, fmt.Errorf("bbox %q: outside -180,-90,180,90", s)
-	}
-	return b, nil
 }
 
 // ParseSortBy reads "-datetime,+id,collection": a leading '-' sorts descending, '+' or none

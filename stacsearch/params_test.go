@@ -36,26 +36,7 @@ func TestParseDatetime(t *testing.T) {
 	}
 }
 
-func TestParseBBoxAndSortBy(t *testing.T) {
-	b, err := ParseBBox("-35, -8.2,-34.8,-7.9")
-	if err != nil || !reflect.DeepEqual(b, []float64{-35, -8.2, -34.8, -7.9}) {
-		t.Errorf("got %v %v", b, err)
-	}
-	if b, err := ParseBBox("170,-10,-170,10"); err != nil || len(b) != 4 { // crosses the antimeridian
-		t.Errorf("got %v %v", b, err)
-	}
-	for in, want := range map[string]string{
-		"1,2,3":       "want 4 numbers",
-		"1,2,3,x":     `"x" is not a number`,
-		"0,10,1,5":    "south 10 is above north 5",
-		"0,0,181,1":   "outside",
-		"1,2,3,4,5,6": "",
-	} {
-		_, err := ParseBBox(in)
-		if (want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), want)) {
-			t.Errorf("%q: %v, want %q", in, err, want)
-		}
-	}
+func TestParseSortBy(t *testing.T) {
 	s, err := ParseSortBy("-datetime, +id,properties.eo:cloud_cover")
 	want := []Sort{{"datetime", true}, {"id", false}, {"properties.eo:cloud_cover", false}}
 	if err != nil || !reflect.DeepEqual(s, want) {

@@ -13,6 +13,7 @@ import (
 	"oras.land/oras-go/v2/registry/remote/auth"
 
 	"github.com/eopack/eopack/cql2"
+	"github.com/eopack/eopack/stac"
 	"github.com/eopack/eopack/stacsearch"
 	"github.com/eopack/eopack/target"
 )
@@ -181,7 +182,7 @@ func searchParams(opts *searchOptions) (stacsearch.Params, error) {
 	}
 	var err error
 	if opts.bbox != "" {
-		if p.BBox, err = stacsearch.ParseBBox(opts.bbox); err != nil {
+		if p.BBox, err = stac.ParseBBox(opts.bbox); err != nil {
 			return p, usagef("--bbox: %v", err)
 		}
 	}

@@ -79,6 +79,9 @@ func runStacCreate(_ context.Context, stdio *IO, opts *stacCreateOptions) error 
 	}
 	if opts.bbox != "" {
 		b, err := stac.ParseBBox(opts.bbox)
+		if err == nil && len(b) != 4 {
+			err = fmt.Errorf("bbox %q: want 4 numbers w,s,e,n", opts.bbox)
+		}
 		if err != nil {
 			return usagef("--bbox: %v", err)
 		}
