@@ -15,6 +15,8 @@ import (
 	specs "github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2/errdef"
+
+	"github.com/eopack/eopack/internal/fsutil"
 )
 
 // indexCache is index.json as last read, with the file identity it was read from, so reads
@@ -129,7 +131,7 @@ func (s *Store) writeIndexFile(entries []ocispec.Descriptor) error {
 	if err != nil {
 		return err
 	}
-	if err := writeFileAtomic(s.indexPath(), data); err != nil {
+	if err := fsutil.WriteData(s.indexPath(), data, 0o644); err != nil {
 		return err
 	}
 	s.idx.doc = doc

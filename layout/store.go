@@ -99,7 +99,7 @@ func (s *Store) create() error {
 	lf := filepath.Join(s.root, ocispec.ImageLayoutFile)
 	if _, err := os.Stat(lf); errors.Is(err, fs.ErrNotExist) {
 		data, _ := json.Marshal(ocispec.ImageLayout{Version: layoutVersion})
-		return writeFileAtomic(lf, data)
+		return fsutil.WriteData(lf, data, 0o644)
 	}
 	return nil
 }
@@ -243,14 +243,6 @@ func IsManifest(mediaType string) bool {
 		return true
 	}
 	return false
-}
-
-// writeFileAtomic replaces the file at path with data, durably (fsutil.WriteFile).
-func writeFileAtomic(path string, data []byte) error {
-	return fsutil.WriteFile(path, 0o644, true, func(w io.Writer) error {
-		_, err := w.Write(data)
-		return err
-	})
 }
 
 // Interfaces the store is used through.

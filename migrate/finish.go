@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -42,7 +41,7 @@ func (im *importer) finish(repos []string) error {
 		return err
 	}
 	path := filepath.Join(im.root, journalFile)
-	if err := writeFileAtomic(path, data); err != nil {
+	if err := fsutil.WriteData(path, data, 0o644); err != nil {
 		return err
 	}
 	return im.runJournal(j)
@@ -126,12 +125,4 @@ func removeEmptyDirs(root, dir string) {
 func exists(path string) bool {
 	_, err := os.Lstat(path)
 	return err == nil
-}
-
-// writeFileAtomic replaces the file at path with data, durably (fsutil.WriteFile).
-func writeFileAtomic(path string, data []byte) error {
-	return fsutil.WriteFile(path, 0o644, true, func(w io.Writer) error {
-		_, err := w.Write(data)
-		return err
-	})
 }

@@ -1,7 +1,6 @@
 package stac
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -43,15 +42,12 @@ func CheckBBox(b []float64) error {
 	return nil
 }
 
-// errBBoxCount is ParseBBox's error for a count of numbers other than 4 or 6.
-var errBBoxCount = errors.New("want 4 numbers w,s,e,n (or 6 with elevations)")
-
 // ParseBBox reads a bbox written "w,s,e,n" (or six numbers with elevations, as CheckBBox
 // takes them) and checks it. Callers that need a 2D box check the length.
 func ParseBBox(s string) ([]float64, error) {
 	parts := strings.Split(s, ",")
 	if len(parts) != 4 && len(parts) != 6 {
-		return nil, fmt.Errorf("bbox %q: %w", s, errBBoxCount)
+		return nil, fmt.Errorf("bbox %q: want 4 numbers w,s,e,n (or 6 with elevations)", s)
 	}
 	b := make([]float64, len(parts))
 	for i, p := range parts {

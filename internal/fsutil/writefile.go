@@ -57,3 +57,11 @@ func WriteFile(path string, perm fs.FileMode, durable bool, write func(io.Writer
 func IsTemp(name string) bool {
 	return strings.HasPrefix(name, ".") && strings.Contains(name, tempInfix)
 }
+
+// WriteData is WriteFile, durable, of data.
+func WriteData(path string, data []byte, perm fs.FileMode) error {
+	return WriteFile(path, perm, true, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}

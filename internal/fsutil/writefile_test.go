@@ -89,3 +89,15 @@ func onlyFile(t *testing.T, dir, name string) {
 		t.Fatalf("folder holds %v, want only %s", names, name)
 	}
 }
+
+func TestWriteData(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "oci-layout")
+	if err := WriteData(p, []byte(`{"imageLayoutVersion":"1.0.0"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(p); err != nil || string(b) != `{"imageLayoutVersion":"1.0.0"}` {
+		t.Fatalf("read %q, %v", b, err)
+	}
+	onlyFile(t, dir, "oci-layout")
+}
