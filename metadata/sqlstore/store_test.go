@@ -65,9 +65,19 @@ func openSQLite(t *testing.T, path string) *sql.DB {
 
 // TestConcurrentMigrations: stores opening one new database at once (as processes would)
 // apply each migration once.
+//
+// The file is put in WAL mode first, as the first connection of the process that creates it
+// does. Switching a new file's journal mode needs its exclusive lock, and SQLite fails a
+// connection that waits for it while others do the same (a deadlock it refuses to wait on);
+// eopack's SQLite store avoids that race by its lock file, so only the migrations race here.
 func TestConcurrentMigrations(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "m.db")
 	ctx := context.Background()
+	first := openSQLite(t, path)
+	if err := first.PingContext(ctx); err != nil {
+		t.Fatal(err)
+	}
+	first.Close()
 	var wg sync.WaitGroup
 	dbs := []*sql.DB{openSQLite(t, path), openSQLite(t, path), openSQLite(t, path), openSQLite(t, path)}
 	errs := make([]error, len(dbs))
