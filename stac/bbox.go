@@ -43,7 +43,7 @@ func CheckBBox(b []float64) error {
 }
 
 // ParseBBox reads a bbox written "w,s,e,n" (or six numbers with elevations, as CheckBBox
-// takes them) and checks it. Callers that need a 2D box check the length.
+// takes them) and checks it.
 func ParseBBox(s string) ([]float64, error) {
 	parts := strings.Split(s, ",")
 	if len(parts) != 4 && len(parts) != 6 {
@@ -61,4 +61,14 @@ func ParseBBox(s string) ([]float64, error) {
 		return nil, fmt.Errorf("bbox %q: %w", s, err)
 	}
 	return b, nil
+}
+
+// ParseBBox2D is ParseBBox of a 2D box only, 4 numbers, as an Item's bbox is written by
+// stac create and in the product annotations.
+func ParseBBox2D(s string) ([]float64, error) {
+	b, err := ParseBBox(s)
+	if err == nil && len(b) != 4 {
+		return nil, fmt.Errorf("bbox %q: want 4 numbers w,s,e,n", s)
+	}
+	return b, err
 }

@@ -40,3 +40,17 @@ func TestCheckBBoxCounts(t *testing.T) {
 		}
 	}
 }
+
+func TestParseBBox2D(t *testing.T) {
+	if b, err := ParseBBox2D("-35,-8.2,-34.8,-7.9"); err != nil || len(b) != 4 {
+		t.Errorf("got %v %v", b, err)
+	}
+	for in, want := range map[string]string{
+		"1,2,3,4,5,6": `bbox "1,2,3,4,5,6": want 4 numbers w,s,e,n`,
+		"0,10,1,5":    "south 10 is north of north 5",
+	} {
+		if b, err := ParseBBox2D(in); err == nil || b != nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v %v, want %q", in, b, err, want)
+		}
+	}
+}

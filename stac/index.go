@@ -70,7 +70,7 @@ func IndexAnnotations(children []map[string]string) map[string]string {
 		} else if ann[AnnotationCollection] != collection {
 			mixed = true
 		}
-		if b, err := ParseBBox(ann[AnnotationBBox]); err == nil && len(b) == 4 {
+		if b, err := ParseBBox2D(ann[AnnotationBBox]); err == nil {
 			boxes = append(boxes, b)
 		}
 		if s, t, ok := instant(ann, AnnotationStartDatetime); ok && (start == "" || t.Before(t0)) {
@@ -161,7 +161,7 @@ func UnionBBox(boxes [][]float64) []float64 {
 func SummarizeIndex(idx ocispec.Index) Summary {
 	a := idx.Annotations
 	s := Summary{Collection: a[AnnotationCollection], ArtifactType: idx.ArtifactType, Assets: []AssetSummary{}}
-	if b, err := ParseBBox(a[AnnotationBBox]); err == nil && len(b) == 4 {
+	if b, err := ParseBBox2D(a[AnnotationBBox]); err == nil {
 		s.BBox = b
 	}
 	switch start, end := a[AnnotationStartDatetime], a[AnnotationEndDatetime]; {

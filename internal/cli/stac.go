@@ -78,10 +78,7 @@ func runStacCreate(_ context.Context, stdio *IO, opts *stacCreateOptions) error 
 		fmt.Fprintf(stdio.Err, "Warning: no --datetime given, using the current time %s\n", co.Datetime.UTC().Format(time.RFC3339))
 	}
 	if opts.bbox != "" {
-		b, err := stac.ParseBBox(opts.bbox)
-		if err == nil && len(b) != 4 {
-			err = fmt.Errorf("bbox %q: want 4 numbers w,s,e,n", opts.bbox)
-		}
+		b, err := stac.ParseBBox2D(opts.bbox)
 		if err != nil {
 			return usagef("--bbox: %v", err)
 		}
